@@ -1,0 +1,244 @@
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .choices import Action, DepartmentLevel, InstitutionFact, RegionLevel, StaffRole, facts_mask
+
+
+class Region(models.Model):
+    """A node of the administrative-division tree (GB/T 2260): city → district → street.
+
+    `scope_code` is the significant prefix of the code (12 for 天津市 120000, 120101 for 和平区, the full
+    code for a street); every regulated record carries its institution's `scope_code`, so "within my
+    region" is a prefix test that an index answers as a range.
+    """
+
+    code = models.CharField(_("行政区划代码"), max_length=12, unique=True)
+    scope_code = models.CharField(_("区划前缀"), max_length=12, unique=True, editable=False)
+    name = models.CharField(_("名称"), max_length=64)
+    name_en = models.CharField(_("英文名称"), max_length=64, blank=True)
+    level = models.CharField(_("层级"), max_length=16, choices=RegionLevel.choices)
+    parent = models.ForeignKey("self", verbose_name=_("上级"), null=True, blank=True, on_delete=models.PROTECT,
+                               related_name="children")
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("行政区划")
+        verbose_name_plural = _("行政区划")
+
+    def __str__(self):
+        return self.name
+
+    @staticmethod
+    def scope_code_for(code: str, level: str) -> str:
+        if level == RegionLevel.CITY:
+            return code[:2] if code.endswith("0000") else code[:4]
+        if level == RegionLevel.DISTRICT:
+            return code[:6]
+        return code
+
+    def save(self, *args, **kwargs):
+        self.scope_code = self.scope_code_for(self.code, self.level)
+        super().save(*args, **kwargs)
+
+    def contains(self, scope_code: str) -> bool:
+        return scope_code.startswith(self.scope_code)
+
+
+class Domain(models.Model):
+    """A supervision domain (监管领域): every duty, checklist item and regulated record has one."""
+
+    code = models.SlugField(_("代码"), max_length=40, unique=True)
+    name = models.CharField(_("名称"), max_length=64)
+    name_en = models.CharField(_("英文名称"), max_length=64, blank=True)
+    description = models.TextField(_("说明"), blank=True)
+    sources = models.CharField(_("依据"), max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("监管领域")
+        verbose_name_plural = _("监管领域")
+
+    def __str__(self):
+        return self.name
+
+
+class DepartmentKind(models.Model):
+    """A line of government (民政, 消防救援, 市场监管 …), with the domains it answers for by its own statute."""
+
+    code = models.SlugField(_("代码"), max_length=40, unique=True)
+    name = models.CharField(_("名称"), max_length=64)
+    name_en = models.CharField(_("英文名称"), max_length=80, blank=True)
+    example_names = models.TextField(_("种子中的写法"), blank=True)
+    competence = models.ManyToManyField(Domain, verbose_name=_("法定职责领域"), blank=True, related_name="competent_kinds")
+    competence_basis = models.TextField(_("职责依据"), blank=True)
+    jurisdiction_applies_if = models.JSONField(
+        _("管辖条件"), default=list, blank=True,
+        help_text=_("该类部门只监管具备其中任一事实的机构（如医保部门只监管医保定点机构）；为空则不限。"),
+    )
+    is_collective = models.BooleanField(
+        _("集合性责任主体"), default=False,
+        help_text=_("如“领导小组成员单位”：不是单一部门，不据此授予数据权限。"),
+    )
+    city_name_pattern = models.CharField(_("市级名称格式"), max_length=64, blank=True)
+    district_name_pattern = models.CharField(_("区级名称格式"), max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("部门类别")
+        verbose_name_plural = _("部门类别")
+
+    def __str__(self):
+        return self.name
+
+
+class Department(models.Model):
+    """A department kind at a level over a region; its staff are the members of its one Group."""
+
+    kind = models.ForeignKey(DepartmentKind, verbose_name=_("类别"), on_delete=models.PROTECT, related_name="departments")
+    region = models.ForeignKey(Region, verbose_name=_("辖区"), on_delete=models.PROTECT, related_name="departments")
+    level = models.CharField(_("层级"), max_length=16, choices=DepartmentLevel.choices)
+    name = models.CharField(_("名称"), max_length=128, unique=True)
+    group = models.OneToOneField(Group, on_delete=models.PROTECT, related_name="department", editable=False)
+
+    class Meta:
+        ordering = ["region__code", "kind_id"]
+        constraints = [models.UniqueConstraint(fields=["kind", "region"], name="one_department_per_kind_and_region")]
+        verbose_name = _("部门")
+        verbose_name_plural = _("部门")
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        if not self.group_id:
+            self.group, _created = Group.objects.get_or_create(name=f"dept:{self.name}")
+        super().save(*args, **kwargs)
+
+
+class StaffProfile(models.Model):
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_profile")
+    department = models.ForeignKey(Department, verbose_name=_("部门"), on_delete=models.PROTECT, related_name="staff")
+    role = models.CharField(_("角色"), max_length=16, choices=StaffRole.choices, default=StaffRole.STAFF)
+    title = models.CharField(_("职务"), max_length=64, blank=True)
+    phone = models.CharField(_("电话"), max_length=32, blank=True)
+
+    class Meta:
+        verbose_name = _("工作人员")
+        verbose_name_plural = _("工作人员")
+
+    def __str__(self):
+        return f"{self.user.get_full_name() or self.user.username}（{self.department}）"
+
+
+class Duty(models.Model):
+    """One row of the statutory duty catalog (责任清单): a seed task, its departments, domains and actions."""
+
+    source_seed = models.CharField(_("来源文件"), max_length=64)
+    task_no = models.CharField(_("任务编号"), max_length=16)
+    requirement = models.CharField(_("要求/主要任务"), max_length=128, blank=True)
+    text = models.TextField(_("任务原文"))
+    text_clean = models.TextField(_("任务文本（整理）"))
+    responsible_units = models.TextField(_("责任单位原文"), blank=True)
+    department_kinds = models.ManyToManyField(DepartmentKind, verbose_name=_("责任部门"), related_name="duties")
+    lead_kind = models.ForeignKey(DepartmentKind, verbose_name=_("牵头部门"), null=True, blank=True,
+                                  on_delete=models.SET_NULL, related_name="led_duties")
+    domains = models.ManyToManyField(Domain, verbose_name=_("监管领域"), related_name="duties")
+    actions = models.JSONField(_("允许的操作"), default=list)
+    applies_if = models.JSONField(
+        _("适用条件"), default=list, blank=True,
+        help_text=_("机构事实（任一成立即适用）；为空则适用于所有机构。"),
+    )
+    source_lines = models.CharField(_("原文行号"), max_length=32, blank=True)
+    note = models.TextField(_("备注"), blank=True)
+    active = models.BooleanField(_("有效"), default=True)
+
+    class Meta:
+        ordering = ["source_seed", "id"]
+        constraints = [models.UniqueConstraint(fields=["source_seed", "task_no"], name="unique_duty_per_seed_task")]
+        verbose_name = _("监管职责")
+        verbose_name_plural = _("监管职责清单")
+
+    def __str__(self):
+        return f"{self.reference}：{self.text_clean[:40]}"
+
+    @property
+    def seed_prefix(self) -> str:
+        return self.source_seed[:3]
+
+    @property
+    def reference(self) -> str:
+        """How the seeds are cited: 000任务4, 001-16."""
+        return self.task_no if self.task_no.startswith("001-") else f"{self.seed_prefix}任务{self.task_no}"
+
+    @property
+    def conditions_mask(self) -> int:
+        return facts_mask(self.applies_if)
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        bad_actions = set(self.actions) - set(Action.values)
+        if bad_actions:
+            raise ValidationError({"actions": _("未知操作：%s") % "、".join(sorted(bad_actions))})
+        bad_facts = set(self.applies_if) - set(InstitutionFact.values)
+        if bad_facts:
+            raise ValidationError({"applies_if": _("未知机构事实：%s") % "、".join(sorted(bad_facts))})
+
+
+class CalendarDay(models.Model):
+    """A day the holiday package does not know, entered by an administrator (e.g. next year's 调休)."""
+
+    date = models.DateField(_("日期"), unique=True)
+    is_working_day = models.BooleanField(_("是否工作日"))
+    name = models.CharField(_("说明"), max_length=64, blank=True, help_text=_("如：春节、国庆节调休上班"))
+
+    class Meta:
+        ordering = ["date"]
+        verbose_name = _("工作日历调整")
+        verbose_name_plural = _("工作日历调整")
+
+    def __str__(self):
+        return f"{self.date} {self.name}"
+
+
+class CalendarYear(models.Model):
+    """Marks a year whose holidays an administrator has entered completely."""
+
+    year = models.PositiveIntegerField(_("年份"), unique=True)
+    complete = models.BooleanField(_("已完整录入"), default=True)
+    note = models.CharField(_("说明"), max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["year"]
+        verbose_name = _("日历年度")
+        verbose_name_plural = _("日历年度")
+
+    def __str__(self):
+        return str(self.year)
+
+
+class AuditEvent(models.Model):
+    """One row per state change, written by the service in the same transaction as the change."""
+
+    at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True, blank=True,
+                              on_delete=models.SET_NULL, related_name="+")
+    department = models.ForeignKey(Department, verbose_name=_("部门"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    verb = models.CharField(_("操作"), max_length=64)
+    object_type = models.CharField(_("对象类型"), max_length=64)
+    object_id = models.CharField(_("对象编号"), max_length=64)
+    before = models.JSONField(_("变更前"), default=dict, blank=True)
+    after = models.JSONField(_("变更后"), default=dict, blank=True)
+    note = models.TextField(_("说明"), blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object_idx")]
+        verbose_name = _("审计记录")
+        verbose_name_plural = _("审计记录")
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.verb} {self.object_type}#{self.object_id}"

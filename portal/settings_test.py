@@ -1,0 +1,12 @@
+"""Test settings: the same as production-shaped settings, with eager Celery and fast hashing.
+
+DATABASE_URL and REDIS_URL still choose PostgreSQL and Redis (that is what .ci/run does); the one test that
+proves a real Celery worker switches eagerness off for itself.
+"""
+
+from .settings import *  # noqa: F403
+
+CELERY_TASK_ALWAYS_EAGER = True
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+MEDIA_ROOT = str(BASE_DIR / "var" / "test-uploads")  # noqa: F405
