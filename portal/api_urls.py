@@ -1,9 +1,11 @@
-"""`/api/v1/`: one router per app, mounted side by side (DESIGN §6)."""
+"""`/api/`: `v1/` mounts one router per app side by side (DESIGN §6)."""
 
 from django.urls import include, path
 
-app_name = "api"
+v1 = [
+    path("", include("inspections.api.urls")),
+]
 
 urlpatterns = [
-    path("", include("inspections.api.urls")),
+    path("v1/", include(v1)),
 ]

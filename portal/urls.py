@@ -3,5 +3,6 @@ from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("api/v1/", include("portal.api_urls")),
+    path("api/", include("portal.api_urls")),  # /api/v1/…, /api/schema/, /api/docs/
+    path("", include("portal.web_urls")),  # the HTML shell: public site, staff side, login
 ]

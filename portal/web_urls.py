@@ -1,0 +1,3 @@
+"""The HTML shell: public site, login, staff side. Each app adds its pages through its own urls.py."""
+
+urlpatterns = []
