@@ -1,7 +1,109 @@
+from dataclasses import dataclass
+
+from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
+from django.utils.translation import gettext_lazy as _
+
+ROLE_LABELS = {"admin": _("系统管理员"), "institution": _("机构账号"), "unassigned": _("未分配部门")}
+
+
+@dataclass
+class Identity:
+    """Who the signed-in user is to the portal: decides the header line and the navigation."""
+
+    kind: str  # "anonymous", "staff" (of a department), "admin" (superuser without a department),
+    # "institution" (an institution's own account) or "unassigned" (signed in, nothing granted yet)
+    profile: object = None
+    institution: object = None
+
+    @property
+    def is_staff_side(self) -> bool:
+        return self.kind in ("staff", "admin")
+
+    @property
+    def organisation(self) -> str:
+        if self.profile is not None:
+            return self.profile.department.name
+        if self.institution is not None:
+            return self.institution.name
+        return ""
+
+    @property
+    def role_label(self):
+        if self.profile is not None:
+            return self.profile.get_role_display()
+        return ROLE_LABELS.get(self.kind, "")
+
+
+def identity(request) -> Identity:
+    """Computed once per request; the staff home and the header share it."""
+    cached = getattr(request, "_portal_identity", None)
+    if cached is not None:
+        return cached
+    from agencies.models import StaffProfile
+    from institutions.models import Institution
+
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        result = Identity("anonymous")
+    else:
+        profile = StaffProfile.objects.select_related("department__kind").filter(user_id=user.pk).first()
+        if profile is not None:
+            result = Identity("staff", profile=profile)
+        elif user.is_superuser:
+            result = Identity("admin")
+        else:
+            # An institution account is one whose only way in is its institution's own grant; reading it
+            # through restrict() keeps the one permission entry point.
+            institution = Institution.objects.restrict(user, "view").first()
+            result = Identity("institution", institution=institution) if institution else Identity("unassigned")
+    request._portal_identity = result
+    return result
+
+
+@dataclass
+class NavItem:
+    label: str
+    url: str
+    active: bool
+
+
+# (label, url name, the url names under which the item is highlighted)
+STAFF_NAV = [
+    (_("工作台"), "staff-home", {"staff-home"}),
+    (_("问题隐患"), "finding-list", {"finding-list", "finding-detail"}),
+    (_("监管职责清单"), "duty-catalog", {"duty-catalog", "duty-detail"}),
+]
+INSTITUTION_NAV = [(_("本机构"), "staff-home", {"staff-home", "finding-list", "finding-detail"})]
+PUBLIC_NAV = [
+    (_("首页"), "public-home", {"public-home"}),
+    (_("监管清单"), "public-duty-catalog", {"public-duty-catalog", "public-duty-detail"}),
+    (_("登录"), "login", {"login"}),
+]
+
+
+def nav_items(request, who: Identity) -> list[NavItem]:
+    if who.is_staff_side:
+        spec = STAFF_NAV
+    elif who.kind == "anonymous":
+        spec = PUBLIC_NAV
+    elif who.kind == "institution":
+        spec = INSTITUTION_NAV
+    else:
+        spec = STAFF_NAV[:1]  # signed in, no department yet: only the home that says so
+    match = getattr(request, "resolver_match", None)
+    current = match.url_name if match else None
+    items = [NavItem(label, reverse(name), current in names) for label, name, names in spec]
+    if who.is_staff_side and request.user.is_superuser:
+        items.append(NavItem(_("管理后台"), reverse("admin:index"), False))
+    return items
+
+
 def navigation(request):
     """Role-aware navigation: what the signed-in user is (staff of a department, institution, admin)."""
-    user = getattr(request, "user", None)
-    profile = None
-    if user is not None and user.is_authenticated:
-        profile = getattr(user, "staff_profile", None) if hasattr(user, "staff_profile") else None
-    return {"nav_profile": profile}
+    who = SimpleLazyObject(lambda: identity(request))
+    return {
+        "portal_identity": who,
+        "nav_profile": SimpleLazyObject(lambda: who.profile),
+        "nav_items": SimpleLazyObject(lambda: nav_items(request, who)),
+    }

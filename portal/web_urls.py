@@ -1,3 +1,17 @@
 """The HTML shell: public site, login, staff side. Each app adds its pages through its own urls.py."""
 
-urlpatterns = []
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from . import views
+
+urlpatterns = [
+    path("", views.public_home, name="public-home"),
+    path("staff/", views.staff_home, name="staff-home"),
+    # Django's auth views with the portal's templates; logout is a POST form in the header.
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),  # set_language
+    path("", include("agencies.urls")),
+    path("", include("inspections.urls")),
+]

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("findings/", views.finding_list, name="finding-list"),
+    path("findings/<int:pk>/", views.finding_detail, name="finding-detail"),
+]
