@@ -2,6 +2,7 @@
 
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
+from . import calendar  # noqa: F401  (connects its cache invalidation on CalendarDay/CalendarYear changes)
 from .access import invalidate_scopes
 from .models import Department, DepartmentKind, Duty, StaffProfile
 

@@ -1,0 +1,120 @@
+"""Back office for findings and their hand-offs. Every read goes through `restrict()` (DESIGN §3): a department
+admin lists only its scope, and an out-of-scope id answers exactly as a missing one does.
+"""
+
+from django import forms
+from django.contrib import admin
+from django.contrib.auth.models import Permission
+from django.utils.translation import gettext_lazy as _
+
+from agencies.access import can
+from agencies.choices import Action
+from institutions.models import Institution
+
+from .models import Finding, FindingGroupObjectPermission, FindingUserObjectPermission
+
+
+class FindingAdminForm(forms.ModelForm):
+    user = None  # set per request by FindingAdmin.get_form
+
+    class Meta:
+        model = Finding
+        fields = ["institution", "domain", "text", "found_by"]
+
+    def clean(self):
+        cleaned = super().clean()
+        institution = cleaned.get("institution") or getattr(self.instance, "institution", None)
+        domain = cleaned.get("domain")
+        if institution is None or domain is None:
+            return cleaned
+        # The same engine that lists findings decides whether this department may record one here.
+        probe = Finding(institution=institution, domain=domain)
+        probe.copy_institution_columns()
+        if not can(self.user, Action.RECORD_FINDING, probe):
+            raise forms.ValidationError(_("本部门的法定职责不涵盖在该机构记录此领域的问题。"))
+        return cleaned
+
+
+@admin.register(Finding)
+class FindingAdmin(admin.ModelAdmin):
+    form = FindingAdminForm
+    list_display = ["id", "institution", "domain", "short_text", "found_by", "created_at"]
+    list_display_links = ["id", "short_text"]
+    list_filter = ["domain"]
+    search_fields = ["text", "institution__name", "=institution__uscc"]
+    list_select_related = ["institution", "domain", "found_by"]
+    autocomplete_fields = ["institution", "found_by"]
+    # COUNT(*) over a city's findings costs as much as the page (DESIGN §3): count only the filtered list.
+    show_full_result_count = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).restrict(request.user, Action.VIEW)
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = ["region_code", "created_by", "created_at"]
+        # The copied region and facts are taken from the institution when the finding is created; a finding
+        # does not move to another institution.
+        return ["institution", *fields] if obj is not None else fields
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form,), {"user": request.user})
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "institution":
+            kwargs["queryset"] = Institution.objects.restrict(request.user, Action.VIEW)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or can(request.user, Action.RECORD_FINDING, obj))
+
+    def has_delete_permission(self, request, obj=None):
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or can(request.user, Action.RECORD_FINDING, obj))
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    @admin.display(description=_("问题描述"))
+    def short_text(self, obj):
+        return obj.text if len(obj.text) <= 40 else obj.text[:40] + "…"
+
+
+class _FindingGrantAdmin(admin.ModelAdmin):
+    """Hand-offs of single findings; listed and granted only for findings within the reader's scope."""
+
+    list_select_related = ["content_object__institution", "content_object__domain", "permission__content_type"]
+    search_fields = ["content_object__text", "content_object__institution__name"]
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(content_object__in=Finding.objects.restrict(request.user, Action.VIEW))
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "permission":
+            kwargs["queryset"] = Permission.objects.filter(
+                content_type__app_label="inspections", content_type__model="finding")
+        elif db_field.name == "content_object":
+            kwargs["queryset"] = Finding.objects.restrict(request.user, Action.VIEW)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(FindingGroupObjectPermission)
+class FindingGroupObjectPermissionAdmin(_FindingGrantAdmin):
+    list_display = ["content_object", "group", "permission"]
+    list_select_related = [*_FindingGrantAdmin.list_select_related, "group"]
+    search_fields = [*_FindingGrantAdmin.search_fields, "group__name"]
+    autocomplete_fields = ["content_object", "group"]
+
+
+@admin.register(FindingUserObjectPermission)
+class FindingUserObjectPermissionAdmin(_FindingGrantAdmin):
+    list_display = ["content_object", "user", "permission"]
+    list_select_related = [*_FindingGrantAdmin.list_select_related, "user"]
+    search_fields = [*_FindingGrantAdmin.search_fields, "user__username"]
+    autocomplete_fields = ["content_object", "user"]
