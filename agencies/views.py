@@ -36,12 +36,14 @@ def label_duty(duty: Duty) -> Duty:
 def style_filter_form(form):
     """Bootstrap classes and a readable "all" choice on a django-filter form, without touching the filterset."""
     for field in form.fields.values():
-        if isinstance(field.widget, forms.Select):
-            field.widget.attrs["class"] = "form-select"
-            if hasattr(field, "empty_label"):
-                field.empty_label = _("全部")
-        else:
-            field.widget.attrs["class"] = "form-control"
+        if isinstance(field, forms.ModelChoiceField):
+            field.empty_label = _("全部")  # read lazily when the options are rendered
+        elif isinstance(field, forms.ChoiceField) and hasattr(field, "empty_label"):
+            # django-filter's choice iterator reads empty_label, but the widget's copy still points at the
+            # filter's original field: hand the widget the choices as they are now.
+            field.empty_label = _("全部")
+            field.widget.choices = list(field.choices)
+        field.widget.attrs["class"] = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
     return form
 
 

@@ -10,6 +10,7 @@ from django.utils.cache import patch_vary_headers
 from agencies.access import explain
 from agencies.choices import RegionLevel
 from agencies.models import Region
+from agencies.views import style_filter_form
 
 from .filtersets import FindingFilterSet
 from .models import Finding
@@ -42,6 +43,7 @@ def visible_findings(user):
 @login_required
 def finding_list(request):
     filterset = FindingFilterSet(request.GET or None, queryset=visible_findings(request.user))
+    style_filter_form(filterset.form)
     page = CappedPaginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

@@ -1,0 +1,108 @@
+"""Headless Chromium for the user journeys (Playwright for Python driving Debian's /usr/bin/chromium).
+
+Playwright cannot download its own browser here, so it launches the system one. A missing browser FAILS the
+journeys with a clear message; only PORTAL_SKIP_BROWSER=1 turns that into a skip, never silently.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path(os.environ.get("PORTAL_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM.exists():
+        message = (f"Browser tests need Chromium at {CHROMIUM}: install it (apt-get install chromium fonts-noto-cjk, "
+                   "or `make chromium`), or set PORTAL_SKIP_BROWSER=1 to skip them knowingly.")
+        if os.environ.get("PORTAL_SKIP_BROWSER") == "1":
+            pytest.skip(message)
+        pytest.fail(message, pytrace=False)
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an asyncio loop running in this thread for as long as it is open, and Django's
+    # ORM then refuses to run in it (SynchronousOnlyOperation) — for every test that follows, browser or not.
+    # Nothing here touches the database from a coroutine, so the guard is lifted while Playwright is open.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+            yield browser
+            browser.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+_RESTORE = pytest.StashKey[object]()
+
+
+def _build_demo_city():
+    from agencies.reference import load_reference
+    from portal.demo import build_demo_city
+
+    load_reference()
+    build_demo_city()
+
+
+@pytest.fixture
+def demo_city(request, transactional_db, django_db_blocker):
+    """The demo city, present when a journey starts and put back after the transactional flush.
+
+    A live_server test is transactional, and its flush empties every table. tests/conftest.py's
+    `rebuild_demo_after` cannot undo that: pytest-django sets up `transactional_db` from an autouse fixture, so
+    the flush is torn down last and wipes what that fixture rebuilt (two journeys in a row showed it). So this
+    rebuilds at setup if an earlier transactional test left the database empty, and again after the whole
+    teardown (the hook below), so the tests that follow find the city.
+    """
+    from django.contrib.auth import get_user_model
+
+    if not get_user_model().objects.filter(username="civil_heping").exists():
+        _build_demo_city()
+    request.node.stash[_RESTORE] = django_db_blocker
+    yield
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    yield  # every fixture of the item is torn down here, the transactional flush last
+    blocker = item.stash.get(_RESTORE, None)
+    if blocker is not None and nextitem is not None:  # at the very end the test database is going away
+        with blocker.unblock():
+            _build_demo_city()
+
+
+@pytest.fixture
+def page(browser, live_server, demo_city):
+    """A fresh desktop-sized page in Chinese, its base_url the live server, the demo city loaded."""
+    context = browser.new_context(viewport=DESKTOP, locale="zh-CN", base_url=live_server.url)
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def screenshot():
+    """screenshot(page, "name") → test-output/screenshots/name.png (full page), returns the path."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    def _take(page, name: str) -> Path:
+        path = SCREENSHOTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return _take
