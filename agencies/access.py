@@ -40,7 +40,6 @@ CONTEXT_TTL = 3600
 class Clause:
     domain_ids: frozenset
     masks: tuple  # () = every institution; else, for each mask, the institution has at least one of its facts
-    duty_shares: tuple  # ((duty id, frozenset of the domains that duty gives this kind), …)
 
 
 @dataclass(frozen=True)
@@ -50,7 +49,8 @@ class AccessContext:
     user_id: int
     department_id: int | None = None
     region_prefix: str | None = None
-    clauses: dict = field(default_factory=dict)  # action -> tuple[Clause, ...]
+    clauses: dict = field(default_factory=dict)  # action -> tuple[Clause, ...]: what the SQL filter ORs
+    duty_grants: dict = field(default_factory=dict)  # action -> ((duty id, domains, masks), …): for explain()
 
     @property
     def is_staff_member(self) -> bool:
@@ -85,18 +85,19 @@ def duty_domains_for_kind(duty_kind_ids, duty_domain_ids, kind_id, competence) -
     return set(duty_domain_ids) & set(competence.get(kind_id, ()))
 
 
-def compute_kind_clauses(kind_id: int) -> dict:
-    """action -> tuple[Clause] for a department kind, straight from the duty catalog."""
+def compute_kind_clauses(kind_id: int) -> tuple[dict, dict]:
+    """For a department kind, straight from the duty catalog: (action -> clauses, action -> duty grants)."""
     from .choices import facts_mask
     from .models import DepartmentKind, Duty
 
     kinds = {k.id: k for k in DepartmentKind.objects.prefetch_related("competence")}
     kind = kinds.get(kind_id)
     if kind is None or kind.is_collective:
-        return {}
+        return {}, {}
     competence = {k.id: {d.id for d in k.competence.all()} for k in kinds.values()}
     kind_mask = facts_mask(kind.jurisdiction_applies_if)
-    grouped = defaultdict(lambda: (set(), []))  # (action, masks) -> (domains, duty shares)
+    grouped = defaultdict(set)  # (action, masks) -> domains
+    duty_grants = defaultdict(list)
     duties = Duty.objects.filter(active=True, department_kinds=kind_id).prefetch_related("department_kinds", "domains")
     for duty in duties:
         # Collective units (领导小组成员单位 …) are not departments and do not make a duty joint.
@@ -107,12 +108,11 @@ def compute_kind_clauses(kind_id: int) -> dict:
         # The duty's own condition, and the kind's jurisdiction (医保 supervises only designated institutions).
         masks = tuple(sorted({m for m in (facts_mask(duty.applies_if), kind_mask) if m}))
         for action in duty.actions:
-            domain_set, duty_shares = grouped[(action, masks)]
-            domain_set.update(domains)
-            duty_shares.append((duty.id, frozenset(domains)))
+            grouped[(action, masks)].update(domains)
+            duty_grants[action].append((duty.id, frozenset(domains), masks))
     clauses = defaultdict(list)
-    for (action, masks), (domain_set, duty_shares) in sorted(grouped.items(), key=lambda item: item[0]):
-        clauses[action].append(Clause(frozenset(domain_set), masks, tuple(duty_shares)))
+    for (action, masks), domain_set in sorted(grouped.items(), key=lambda item: item[0]):
+        clauses[action].append(Clause(frozenset(domain_set), masks))
     # A conditional clause adds nothing for domains an unconditional clause already covers.
     for action, action_clauses in clauses.items():
         unconditional = set().union(*(c.domain_ids for c in action_clauses if not c.masks))
@@ -122,10 +122,10 @@ def compute_kind_clauses(kind_id: int) -> dict:
                 rest = c.domain_ids - unconditional
                 if not rest:
                     continue
-                c = Clause(frozenset(rest), c.masks, c.duty_shares)
+                c = Clause(frozenset(rest), c.masks)
             kept.append(c)
         clauses[action] = tuple(kept)
-    return dict(clauses)
+    return dict(clauses), {action: tuple(grants) for action, grants in duty_grants.items()}
 
 
 def get_access_context(user) -> AccessContext:
@@ -145,12 +145,10 @@ def get_access_context(user) -> AccessContext:
             ctx = AccessContext(user_id=user.pk)
         else:
             department = profile.department
-            ctx = AccessContext(
-                user_id=user.pk,
-                department_id=department.id,
-                region_prefix=department.region.scope_code,
-                clauses=compute_kind_clauses(department.kind_id),
-            )
+            clauses, duty_grants = compute_kind_clauses(department.kind_id)
+            ctx = AccessContext(user_id=user.pk, department_id=department.id,
+                                region_prefix=department.region.scope_code, clauses=clauses,
+                                duty_grants=duty_grants)
         cache.set(key, ctx, CONTEXT_TTL)
     user._access_context = (version, ctx)
     return ctx
@@ -182,7 +180,7 @@ def _direct_grant_model(model, base_cls):
         if isinstance(related, type) and issubclass(related, base_cls) and not related._meta.abstract:
             try:
                 fk = related._meta.get_field("content_object")
-            except Exception:  # noqa: BLE001 - a related model without content_object is not a grant table
+            except Exception:
                 continue
             if fk.remote_field.model is model:
                 return related
@@ -382,15 +380,15 @@ def explain(user, obj, action: str = Action.VIEW) -> list[Reason]:
         return [Reason("superuser", "系统管理员")]
     ctx = get_access_context(user)
     reasons = []
-    _region, domain, _facts = _record_facts(obj)
     duty_ids = []
-    for clause in statutory_clauses_for(obj, ctx, action):
-        for duty_id, share in clause.duty_shares:
-            if (domain is None or domain in share) and duty_id not in duty_ids:
-                duty_ids.append(duty_id)
+    if statutory_clauses_for(obj, ctx, action):
+        _region, domain, facts = _record_facts(obj)
+        duty_ids = [duty_id for duty_id, domains, masks in ctx.duty_grants.get(action, ())
+                    if (domain is None or domain in domains) and facts_match(facts, masks)]
     if duty_ids:
         duties = {d.id: d for d in Duty.objects.filter(id__in=duty_ids)}
-        reasons += [Reason("duty", duties[i].text_clean, i, duties[i].reference) for i in duty_ids if i in duties]
+        reasons += [Reason("duty", duties[i].text_clean, i, duties[i].reference) for i in dict.fromkeys(duty_ids)
+                    if i in duties]
     if _has_grant(obj, user, action):
         reasons.append(Reason("grant", "移交授权（移送、转办或联合检查）"))
     if _institution_account_grant(obj, user, ctx, action):
