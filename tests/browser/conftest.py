@@ -16,12 +16,17 @@ CHROMIUM_ARGS = [
 ]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
 DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
 
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
+    """One Chromium for all the journeys, closed when the last of them ends.
+
+    Package rather than session scope: while Playwright is open its event loop counts as running in this thread,
+    so the ORM needs DJANGO_ALLOW_ASYNC_UNSAFE — and a session-long browser would keep both alive for every
+    test that pytest-django orders after these (a `check --deploy` subprocess inherited the variable and failed).
+    """
     if not CHROMIUM.exists():
         message = (f"Browser tests need Chromium at {CHROMIUM}: install it (apt-get install chromium fonts-noto-cjk, "
                    "or `make chromium`), or set PORTAL_SKIP_BROWSER=1 to skip them knowingly.")
@@ -30,9 +35,9 @@ def browser():
         pytest.fail(message, pytrace=False)
     from playwright.sync_api import sync_playwright
 
-    # Playwright's sync API keeps an asyncio loop running in this thread for as long as it is open, and Django's
-    # ORM then refuses to run in it (SynchronousOnlyOperation) — for every test that follows, browser or not.
-    # Nothing here touches the database from a coroutine, so the guard is lifted while Playwright is open.
+    # Playwright's sync API keeps an asyncio loop running in this thread while it is open, and Django's ORM then
+    # refuses to run (SynchronousOnlyOperation). Nothing here touches the database from a coroutine, so the guard
+    # is lifted for exactly that long.
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     try:

@@ -9,9 +9,9 @@ from playwright.sync_api import expect
 
 from agencies.reference import DATA_DIR
 
-from .conftest import PHONE
-
 pytestmark = pytest.mark.browser
+
+PHONE = {"width": 390, "height": 844}
 
 
 def csv_references(column: str, code: str) -> set[str]:
