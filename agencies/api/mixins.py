@@ -1,3 +1,4 @@
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import ValidationError
@@ -15,7 +16,8 @@ class RestrictedViewSetMixin:
     def get_action_param(self) -> str:
         action = self.request.query_params.get("action", Action.VIEW)
         if action not in Action.values:
-            raise ValidationError({"action": [f"Unknown action {action!r}; one of: {', '.join(Action.values)}."]})
+            raise ValidationError({"action": [_("未知操作“%(action)s”；可选：%(choices)s。") % {
+                "action": action, "choices": ", ".join(Action.values)}]})
         return action
 
     def get_queryset(self):

@@ -1,8 +1,8 @@
-from rest_framework.routers import DefaultRouter
+from agencies.api.routers import AppRouter
 
 from .views import FindingViewSet
 
-router = DefaultRouter()
+router = AppRouter()
 router.register("findings", FindingViewSet)
 
 urlpatterns = router.urls

@@ -1,0 +1,32 @@
+import django_filters
+from django.core.validators import RegexValidator
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from agencies.access import prefix_upper_bound
+from agencies.choices import InstitutionFact
+from agencies.models import Region
+
+from ..choices import InstitutionStatus
+from ..models import Institution
+
+
+class InstitutionFilterSet(django_filters.FilterSet):
+    region = django_filters.ModelChoiceFilter(label=_("所在区划"), queryset=Region.objects.all())
+    region_code = django_filters.CharFilter(
+        label=_("区划代码前缀"), method="filter_region_code",
+        validators=[RegexValidator(r"^\d{1,12}$", _("区划代码前缀只能由数字组成。"))])
+    status = django_filters.ChoiceFilter(label=_("状态"), choices=InstitutionStatus.choices)
+    q = django_filters.CharFilter(label=_("关键词"), method="filter_text")
+
+    class Meta:
+        model = Institution
+        # The facts are booleans: `?medical_insurance_designated=true` and so on.
+        fields = ["region", "region_code", "status", "q", *InstitutionFact.values]
+
+    def filter_region_code(self, queryset, name, value):
+        # A range rather than LIKE 'x%': a plain b-tree index answers it on PostgreSQL whatever the collation.
+        return queryset.filter(region_code__gte=value, region_code__lt=prefix_upper_bound(value))
+
+    def filter_text(self, queryset, name, value):
+        return queryset.filter(Q(name__icontains=value) | Q(uscc=value.strip().upper()))
