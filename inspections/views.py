@@ -10,7 +10,7 @@ from django.utils.cache import patch_vary_headers
 from agencies.access import explain
 from agencies.choices import RegionLevel
 from agencies.models import Region
-from agencies.views import style_filter_form
+from agencies.views import style_filter_form, wants_fragment
 
 from .filtersets import FindingFilterSet
 from .models import Finding
@@ -47,8 +47,8 @@ def finding_list(request):
     page = CappedPaginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    fragment = request.headers.get("HX-Request") == "true" and "HX-History-Restore-Request" not in request.headers
-    response = render(request, "inspections/_finding_results.html" if fragment else "inspections/finding_list.html", {
+    template = "inspections/_finding_results.html" if wants_fragment(request) else "inspections/finding_list.html"
+    response = render(request, template, {
         "filterset": filterset,
         "page": page,
         "query": query.urlencode(),

@@ -153,3 +153,11 @@ def test_detail_query_count_is_fixed(as_user, users, django_assert_max_num_queri
     client.get(reverse("finding-detail", args=[finding.pk]))  # warm the access-context cache
     with django_assert_max_num_queries(8):
         assert client.get(reverse("finding-detail", args=[finding.pk])).status_code == 200
+
+
+def test_htmx_request_gets_only_the_results(as_user):
+    response = as_user("civil_heping").get(reverse("finding-list"), {"domain": "fire_safety"}, HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert html.lstrip().startswith('<section id="finding-results"')
+    assert "<html" not in html and rows(html)
+    assert "HX-Request" in response["Vary"]
