@@ -370,6 +370,15 @@ class Reason:
     reference: str | None = None
 
 
+def granting_duty_ids(ctx: AccessContext, obj, action: str) -> list[int]:
+    """The ids of every duty under which the context's department may take `action` on `obj` (no query)."""
+    if not statutory_clauses_for(obj, ctx, action):
+        return []
+    _region, domain, facts = _record_facts(obj)
+    return list(dict.fromkeys(duty_id for duty_id, domains, masks in ctx.duty_grants.get(action, ())
+                              if (domain is None or domain in domains) and facts_match(facts, masks)))
+
+
 def explain(user, obj, action: str = Action.VIEW) -> list[Reason]:
     """Why `user` may take `action` on `obj`: the duties (task number and text) or the hand-off. Empty = no access."""
     from .models import Duty
@@ -380,15 +389,10 @@ def explain(user, obj, action: str = Action.VIEW) -> list[Reason]:
         return [Reason("superuser", "系统管理员")]
     ctx = get_access_context(user)
     reasons = []
-    duty_ids = []
-    if statutory_clauses_for(obj, ctx, action):
-        _region, domain, facts = _record_facts(obj)
-        duty_ids = [duty_id for duty_id, domains, masks in ctx.duty_grants.get(action, ())
-                    if (domain is None or domain in domains) and facts_match(facts, masks)]
+    duty_ids = granting_duty_ids(ctx, obj, action)
     if duty_ids:
         duties = {d.id: d for d in Duty.objects.filter(id__in=duty_ids)}
-        reasons += [Reason("duty", duties[i].text_clean, i, duties[i].reference) for i in dict.fromkeys(duty_ids)
-                    if i in duties]
+        reasons += [Reason("duty", duties[i].text_clean, i, duties[i].reference) for i in duty_ids if i in duties]
     if _has_grant(obj, user, action):
         reasons.append(Reason("grant", "移交授权（移送、转办或联合检查）"))
     if _institution_account_grant(obj, user, ctx, action):

@@ -9,7 +9,8 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agencies.models import Department, DepartmentKind, Domain, Region, StaffProfile
+from agencies.access import get_access_context, granting_duty_ids
+from agencies.models import Department, DepartmentKind, Domain, Duty, Region, StaffProfile
 from inspections.models import Finding
 from institutions.models import Institution
 from institutions.uscc import build_uscc
@@ -58,6 +59,7 @@ def _department(kind_code: str, region: Region) -> Department:
 )
 def test_engine_matches_the_oracle(kind, dept_district, inst_district, street, facts, domain, action):
     cache.clear()  # ids can repeat across rolled-back examples; never reuse a cached scope
+    references = {d.id: d.reference for d in Duty.objects.all()}
     try:
         with transaction.atomic():
             dept_region = Region.objects.get(code=dept_district or "120000")
@@ -75,6 +77,9 @@ def test_engine_matches_the_oracle(kind, dept_district, inst_district, street, f
             listed = Finding.objects.restrict(user, action).filter(pk=finding.pk).exists()
             assert listed == expected, (kind, dept_region.code, inst.region.code, sorted(facts), domain, action)
             assert user.has_perm(f"inspections.{action}_finding", finding) == expected
+            # …and it names exactly the duties the oracle names.
+            named = {references[i] for i in granting_duty_ids(get_access_context(user), finding, action)}
+            assert named == set(oracle.granting_duties(kind, action, domain, set(facts))) if expected else not named
             # The institution is in the department's view when any duty covers any of its records.
             inst_expected = any(
                 oracle.may(kind, dept_region.code, dept_region.level, action, finding.region_code, d, set(facts))
