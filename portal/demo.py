@@ -18,19 +18,19 @@ from institutions.uscc import build_uscc, legal_form_of
 
 # (username, department kind, district code or None for the city, role, display name)
 DEMO_STAFF = [
-    ("civil_city", "civil_affairs", None, StaffRole.STAFF, "市民政局 王敏"),
-    ("civil_heping", "civil_affairs", "120101", StaffRole.STAFF, "和平区民政局 李娜"),
-    ("civil_hexi", "civil_affairs", "120103", StaffRole.STAFF, "河西区民政局 赵磊"),
-    ("fire_heping", "fire_rescue", "120101", StaffRole.STAFF, "和平区消防救援支队 陈刚"),
-    ("market_heping", "market_regulation", "120101", StaffRole.STAFF, "和平区市场监管局 周丽"),
-    ("health_heping", "health", "120101", StaffRole.STAFF, "和平区卫健委 吴洁"),
-    ("housing_heping", "housing_construction", "120101", StaffRole.STAFF, "和平区住建委 郑涛"),
-    ("medins_city", "medical_security", None, StaffRole.STAFF, "市医疗保障局 孙悦"),
-    ("leader_heping", "district_government", "120101", StaffRole.LEADER, "和平区人民政府 刘强"),
-    ("inspector_1", "civil_affairs", "120101", StaffRole.INSPECTOR, "检查员 何平"),
-    ("inspector_2", "fire_rescue", "120101", StaffRole.INSPECTOR, "检查员 马骏"),
-    ("inspector_3", "market_regulation", "120101", StaffRole.INSPECTOR, "检查员 冯雪"),
-    ("inspector_4", "civil_affairs", "120103", StaffRole.INSPECTOR, "检查员 朱宁"),
+    ("civil_city", "civil_affairs", None, StaffRole.STAFF, "王敏"),
+    ("civil_heping", "civil_affairs", "120101", StaffRole.STAFF, "李娜"),
+    ("civil_hexi", "civil_affairs", "120103", StaffRole.STAFF, "赵磊"),
+    ("fire_heping", "fire_rescue", "120101", StaffRole.STAFF, "陈刚"),
+    ("market_heping", "market_regulation", "120101", StaffRole.STAFF, "周丽"),
+    ("health_heping", "health", "120101", StaffRole.STAFF, "吴洁"),
+    ("housing_heping", "housing_construction", "120101", StaffRole.STAFF, "郑涛"),
+    ("medins_city", "medical_security", None, StaffRole.STAFF, "孙悦"),
+    ("leader_heping", "district_government", "120101", StaffRole.LEADER, "刘强"),
+    ("inspector_1", "civil_affairs", "120101", StaffRole.INSPECTOR, "何平"),
+    ("inspector_2", "fire_rescue", "120101", StaffRole.INSPECTOR, "马骏"),
+    ("inspector_3", "market_regulation", "120101", StaffRole.INSPECTOR, "冯雪"),
+    ("inspector_4", "civil_affairs", "120103", StaffRole.INSPECTOR, "朱宁"),
 ]
 
 # Four institutions per district, each with a different legal form and set of facts, so that every

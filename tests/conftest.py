@@ -23,16 +23,33 @@ def _fresh_cache():
     cache.clear()
 
 
-@pytest.fixture
-def rebuild_demo_after(django_db_blocker):
-    """For transactional tests: their flush empties every table, so put the reference data and demo back."""
-    yield
+_REBUILD_AFTER = pytest.StashKey[object]()
+
+
+def build_reference_and_demo():
     from agencies.reference import load_reference
     from portal.demo import build_demo_city
 
-    with django_db_blocker.unblock():
-        load_reference()
-        build_demo_city()
+    load_reference()
+    build_demo_city()
+
+
+@pytest.fixture
+def rebuild_demo_after(request, django_db_blocker):
+    """For transactional tests (live_server, a real Celery worker): their flush empties every table, reference
+    data and demo city included. The flush is pytest-django's own teardown and may run after this fixture's,
+    so the rebuild happens in the teardown hook below, once every fixture of the test is torn down."""
+    request.node.stash[_REBUILD_AFTER] = django_db_blocker
+    yield
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    yield  # every fixture of the item has been torn down now, the transactional flush included
+    blocker = item.stash.get(_REBUILD_AFTER, None)
+    if blocker is not None and nextitem is not None:  # after the last test the database is going away anyway
+        with blocker.unblock():
+            build_reference_and_demo()
 
 
 @pytest.fixture

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import build_reference_and_demo
+
 CHROMIUM = Path(os.environ.get("PORTAL_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
@@ -52,42 +54,18 @@ def browser():
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
-_RESTORE = pytest.StashKey[object]()
-
-
-def _build_demo_city():
-    from agencies.reference import load_reference
-    from portal.demo import build_demo_city
-
-    load_reference()
-    build_demo_city()
-
-
 @pytest.fixture
-def demo_city(request, transactional_db, django_db_blocker):
+def demo_city(transactional_db, rebuild_demo_after):
     """The demo city, present when a journey starts and put back after the transactional flush.
 
-    A live_server test is transactional, and its flush empties every table. tests/conftest.py's
-    `rebuild_demo_after` cannot undo that: pytest-django sets up `transactional_db` from an autouse fixture, so
-    the flush is torn down last and wipes what that fixture rebuilt (two journeys in a row showed it). So this
-    rebuilds at setup if an earlier transactional test left the database empty, and again after the whole
-    teardown (the hook below), so the tests that follow find the city.
-    """
+    A live_server test is transactional and its flush empties every table; `rebuild_demo_after` puts the city
+    back after the whole teardown. This also rebuilds at setup, in case the test before was transactional
+    without asking for the rebuild."""
     from django.contrib.auth import get_user_model
 
     if not get_user_model().objects.filter(username="civil_heping").exists():
-        _build_demo_city()
-    request.node.stash[_RESTORE] = django_db_blocker
+        build_reference_and_demo()
     yield
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_teardown(item, nextitem):
-    yield  # every fixture of the item is torn down here, the transactional flush last
-    blocker = item.stash.get(_RESTORE, None)
-    if blocker is not None and nextitem is not None:  # at the very end the test database is going away
-        with blocker.unblock():
-            _build_demo_city()
 
 
 @pytest.fixture
