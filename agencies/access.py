@@ -27,7 +27,7 @@ from guardian.ctypes import get_content_type  # noqa: F401  (guardian must be im
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from . import lookups  # noqa: F401  (registers the in_array lookup)
-from .choices import Action
+from .choices import Action, StaffRole
 
 CATALOG_VERSION_KEY = "access:catalog-version"
 CONTEXT_TTL = 3600
@@ -146,6 +146,10 @@ def get_access_context(user) -> AccessContext:
         else:
             department = profile.department
             clauses, duty_grants = compute_kind_clauses(department.kind_id)
+            if profile.role == StaffRole.LEADER:
+                # Leaders (区政府, 联席会议) read their jurisdiction; they do not act on records.
+                clauses = {a: c for a, c in clauses.items() if a == Action.VIEW}
+                duty_grants = {a: g for a, g in duty_grants.items() if a == Action.VIEW}
             ctx = AccessContext(user_id=user.pk, department_id=department.id,
                                 region_prefix=department.region.scope_code, clauses=clauses,
                                 duty_grants=duty_grants)

@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from agencies.access import explain
-from agencies.models import Duty
+from agencies.models import Domain, Duty
 from inspections.models import Finding
 from institutions.models import Institution
 
@@ -77,6 +77,16 @@ def test_institution_account_sees_only_its_own_institution(users, api):
     assert api("inst_1").get(f"/api/v1/findings/{other.id}/").status_code == 404
     # An institution account has no statutory actions.
     assert not Finding.objects.restrict(inst, "inspect").exists()
+
+
+def test_leader_reads_the_district_but_takes_no_action(users):
+    leader = users["leader_heping"]  # 和平区人民政府: named beside every task of seed 000
+    seen = visible(leader)
+    assert {f.region_code for f in seen} == {HEPING}
+    # Every domain of seed 000's tasks; 标准化与等级评定 appears only in seed 001, which names district bureaus.
+    assert {f.domain.code for f in seen} == {d.code for d in Domain.objects.exclude(code="standards_rating")}
+    assert not Finding.objects.restrict(leader, "inspect").exists()
+    assert not leader.has_perm("inspections.inspect_finding", seen[0])
 
 
 def test_superuser_sees_everything_and_inactive_users_nothing(users):

@@ -79,8 +79,15 @@ def _build_world():
         }
         return visible | handed.get((dept.group_id, f"{action}_finding"), set())
 
+    domain_codes = sorted({f.domain.code for f in findings})
+
+    def covered(dept, action, institution):
+        return any(oracle.may(dept.kind.code, dept.region.code, dept.region.level, action, institution.region_code,
+                              d, facts[institution.id]) for d in domain_codes)
+
     return {"departments": departments, "users": dict(zip([d.id for d in departments], users, strict=True)),
-            "findings": findings, "expected": expected}
+            "findings": findings, "expected": expected, "covered": covered,
+            "institution_ids": {f.institution_id for f in findings}}
 
 
 def _kinds():
@@ -114,6 +121,13 @@ def test_matrix_through_the_api(kind, matrix_world, db):
                 response = api.get("/api/v1/findings/", {"page_size": 1000})
                 assert response.status_code == 200
                 assert {row["id"] for row in response.json()["results"]} == expected, dept.name
+            # Institutions: in view when some duty covers some record of theirs, for this action.
+            institutions = {f.institution_id for f in matrix_world["findings"]
+                            if matrix_world["covered"](dept, action, f.institution)}
+            response = api.get("/api/v1/institutions/", {"action": action, "page_size": 1000})
+            assert response.status_code == 200
+            listed = {row["id"] for row in response.json()["results"]}
+            assert listed & matrix_world["institution_ids"] == institutions, (dept.name, action)
             if expected:
                 # explain() reads through the same restricted get_object() as the detail view.
                 why = api.get(f"/api/v1/findings/{min(expected)}/explain/", {"action": action})
