@@ -269,8 +269,8 @@ def institution_account_q(model, user, ctx: AccessContext, action: str) -> Q | N
     """An institution's own accounts read their own institution's records (never complainants)."""
     if ctx.is_staff_member or action != Action.VIEW:
         return None
-    if model.access_institution_field == "pk":
-        return None  # the institution itself: covered by its own user grant table in grants_q
+    if model.access_institution_field in ("pk", None):
+        return None  # the institution itself (its own grant table, in grants_q), or a record without one (a lead)
     if not getattr(model, "access_institution_may_view", False):
         return None
     inst_model = institution_model(model)

@@ -63,3 +63,9 @@ def facts_mask(slugs) -> int:
     for slug in slugs:
         mask |= FACT_BITS[slug]
     return mask
+
+
+def action_permissions(model_name: str) -> list[tuple[str, str]]:
+    """Meta.permissions for a regulated model: one permission per action beyond Django's own `view_`."""
+    return [(f"{action}_{model_name}", f"Can {action} {model_name}") for action in Action.values
+            if action != Action.VIEW]

@@ -19,8 +19,9 @@ class Region(models.Model):
     name = models.CharField(_("名称"), max_length=64)
     name_en = models.CharField(_("英文名称"), max_length=64, blank=True)
     level = models.CharField(_("层级"), max_length=16, choices=RegionLevel.choices)
-    parent = models.ForeignKey("self", verbose_name=_("上级"), null=True, blank=True, on_delete=models.PROTECT,
-                               related_name="children")
+    parent = models.ForeignKey(
+        "self", verbose_name=_("上级"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
 
     class Meta:
         ordering = ["code"]
@@ -30,6 +31,10 @@ class Region(models.Model):
     def __str__(self):
         return self.name
 
+    def save(self, *args, **kwargs):
+        self.scope_code = self.scope_code_for(self.code, self.level)
+        super().save(*args, **kwargs)
+
     @staticmethod
     def scope_code_for(code: str, level: str) -> str:
         if level == RegionLevel.CITY:
@@ -37,10 +42,6 @@ class Region(models.Model):
         if level == RegionLevel.DISTRICT:
             return code[:6]
         return code
-
-    def save(self, *args, **kwargs):
-        self.scope_code = self.scope_code_for(self.code, self.level)
-        super().save(*args, **kwargs)
 
     def contains(self, scope_code: str) -> bool:
         return scope_code.startswith(self.scope_code)
@@ -71,14 +72,19 @@ class DepartmentKind(models.Model):
     name = models.CharField(_("名称"), max_length=64)
     name_en = models.CharField(_("英文名称"), max_length=80, blank=True)
     example_names = models.TextField(_("种子中的写法"), blank=True)
-    competence = models.ManyToManyField(Domain, verbose_name=_("法定职责领域"), blank=True, related_name="competent_kinds")
+    competence = models.ManyToManyField(
+        Domain, verbose_name=_("法定职责领域"), blank=True, related_name="competent_kinds"
+    )
     competence_basis = models.TextField(_("职责依据"), blank=True)
     jurisdiction_applies_if = models.JSONField(
-        _("管辖条件"), default=list, blank=True,
+        _("管辖条件"),
+        default=list,
+        blank=True,
         help_text=_("该类部门只监管具备其中任一事实的机构（如医保部门只监管医保定点机构）；为空则不限。"),
     )
     is_collective = models.BooleanField(
-        _("集合性责任主体"), default=False,
+        _("集合性责任主体"),
+        default=False,
         help_text=_("如“领导小组成员单位”：不是单一部门，不据此授予数据权限。"),
     )
     city_name_pattern = models.CharField(_("市级名称格式"), max_length=64, blank=True)
@@ -96,7 +102,9 @@ class DepartmentKind(models.Model):
 class Department(models.Model):
     """A department kind at a level over a region; its staff are the members of its one Group."""
 
-    kind = models.ForeignKey(DepartmentKind, verbose_name=_("类别"), on_delete=models.PROTECT, related_name="departments")
+    kind = models.ForeignKey(
+        DepartmentKind, verbose_name=_("类别"), on_delete=models.PROTECT, related_name="departments"
+    )
     region = models.ForeignKey(Region, verbose_name=_("辖区"), on_delete=models.PROTECT, related_name="departments")
     level = models.CharField(_("层级"), max_length=16, choices=DepartmentLevel.choices)
     name = models.CharField(_("名称"), max_length=128, unique=True)
@@ -142,12 +150,20 @@ class Duty(models.Model):
     text_clean = models.TextField(_("任务文本（整理）"))
     responsible_units = models.TextField(_("责任单位原文"), blank=True)
     department_kinds = models.ManyToManyField(DepartmentKind, verbose_name=_("责任部门"), related_name="duties")
-    lead_kind = models.ForeignKey(DepartmentKind, verbose_name=_("牵头部门"), null=True, blank=True,
-                                  on_delete=models.SET_NULL, related_name="led_duties")
+    lead_kind = models.ForeignKey(
+        DepartmentKind,
+        verbose_name=_("牵头部门"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="led_duties",
+    )
     domains = models.ManyToManyField(Domain, verbose_name=_("监管领域"), related_name="duties")
     actions = models.JSONField(_("允许的操作"), default=list)
     applies_if = models.JSONField(
-        _("适用条件"), default=list, blank=True,
+        _("适用条件"),
+        default=list,
+        blank=True,
         help_text=_("机构事实（任一成立即适用）；为空则适用于所有机构。"),
     )
     source_lines = models.CharField(_("原文行号"), max_length=32, blank=True)
@@ -223,10 +239,17 @@ class AuditEvent(models.Model):
     """One row per state change, written by the service in the same transaction as the change."""
 
     at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True, blank=True,
-                              on_delete=models.SET_NULL, related_name="+")
-    department = models.ForeignKey(Department, verbose_name=_("部门"), null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    department = models.ForeignKey(
+        Department, verbose_name=_("部门"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     verb = models.CharField(_("操作"), max_length=64)
     object_type = models.CharField(_("对象类型"), max_length=64)
     object_id = models.CharField(_("对象编号"), max_length=64)

@@ -3,6 +3,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
+from agencies.choices import action_permissions
 from agencies.models import Department
 from institutions.models import RegulatedRecord
 
@@ -27,9 +28,7 @@ class Finding(RegulatedRecord):
             models.Index(fields=["region_code", "id"], name="finding_region_idx"),
             models.Index(fields=["institution", "id"], name="finding_institution_idx"),
         ]
-        permissions = [(f"{a}_finding", f"Can {a} finding") for a in (
-            "inspect", "record_finding", "verify_rectification", "accept_referral", "handle_complaint",
-            "record_penalty", "propose_list_entry", "review_filing")]
+        permissions = action_permissions("finding")
 
     def __str__(self):
         return f"{self.institution} · {self.domain}：{self.text[:30]}"
