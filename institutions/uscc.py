@@ -18,7 +18,7 @@ LEGAL_FORMS = {"12": "public_institution", "51": "social_service", "52": "social
 
 
 def uscc_check_char(first17: str) -> str:
-    total = sum(CHARSET.index(c) * w for c, w in zip(first17, WEIGHTS))
+    total = sum(CHARSET.index(c) * w for c, w in zip(first17, WEIGHTS, strict=True))
     return CHARSET[(31 - total % 31) % 31]
 
 
@@ -26,7 +26,7 @@ def org_check_char(body8: str) -> str:
     def value(c):
         return int(c) if c.isdigit() else ord(c) - ord("A") + 10
 
-    remainder = 11 - sum(value(c) * w for c, w in zip(body8, ORG_WEIGHTS)) % 11
+    remainder = 11 - sum(value(c) * w for c, w in zip(body8, ORG_WEIGHTS, strict=True)) % 11
     return {10: "X", 11: "0"}.get(remainder, str(remainder))
 
 
