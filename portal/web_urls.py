@@ -13,5 +13,6 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),  # set_language
     path("", include("agencies.urls")),
+    path("", include("institutions.urls")),
     path("", include("inspections.urls")),
 ]

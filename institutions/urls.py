@@ -1,0 +1,3 @@
+from .views import directory, filings, records
+
+urlpatterns = filings.urlpatterns + records.urlpatterns + directory.urlpatterns

@@ -1,0 +1,1 @@
+"""Institution-side and staff-side pages, one module per capability; each module exports `urlpatterns`."""
