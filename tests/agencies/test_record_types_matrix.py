@@ -1,0 +1,140 @@
+"""Every regulated record type joins the permission matrix.
+
+For each type (filings, on-site checks, disclosure items, star ratings, incident reports, drills, leads) records
+are made at 和平区 and 河西区 institutions with different facts, and for every department of the demo city and
+every action `restrict()` must return exactly what the independent oracle allows; institution accounts see their
+own institution's records (never a lead, which has no institution) and nothing else.
+"""
+
+import datetime
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from agencies.models import Department, Domain, Region, StaffProfile
+from institutions.choices import INCIDENT_DOMAINS, DisclosureKind, IncidentType
+from institutions.models import (
+    DisclosureItem,
+    EmergencyDrill,
+    Filing,
+    IncidentReport,
+    Institution,
+    Lead,
+    OnSiteCheck,
+    StarRating,
+)
+
+from . import oracle
+
+pytestmark = pytest.mark.django_db
+
+DISTRICTS = ["120101", "120103"]
+TODAY = datetime.date(2026, 11, 25)
+
+
+def _records_for(inst, civil, domains):
+    """One record of each institution-bound type (every incident type: each has its own domain)."""
+    made = [
+        Filing.objects.create(institution=inst, domain=domains["registration_filing"], name=inst.name,
+                              address="地址", legal_representative="某某", beds=10, building_area=100,
+                              contact_person="某某", contact_phone="022-00000000"),
+        OnSiteCheck.objects.create(institution=inst, domain=domains["registration_filing"], department=civil,
+                                   due_date=TODAY),
+        DisclosureItem.objects.create(institution=inst, domain=domains["information_disclosure"],
+                                      kind=DisclosureKind.FEES, content="收费标准"),
+        StarRating.objects.create(institution=inst, domain=domains["standards_rating"], level=3, rated_on=TODAY,
+                                  valid_until=TODAY, rating_body="评定委员会"),
+        EmergencyDrill.objects.create(institution=inst, domain=domains["emergency_response"], held_on=TODAY,
+                                      topic="消防疏散"),
+    ]
+    for kind in IncidentType:
+        made.append(IncidentReport.objects.create(
+            institution=inst, domain=domains[INCIDENT_DOMAINS[kind]], type=kind, occurred_at=timezone.now(),
+            description="经过", measures="措施"))
+    return made
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            yield _build()
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+
+
+def _build():
+    domains = {d.code: d for d in Domain.objects.all()}
+    records = []
+    for code in DISTRICTS:
+        civil = Department.objects.get(kind__code="civil_affairs", region__code=code)
+        for inst in Institution.objects.filter(region__code=code, name__startswith="天津市"):
+            records += _records_for(inst, civil, domains)
+        region = Region.objects.get(code=code)
+        for registered in (False, True):
+            records.append(Lead.objects.create(
+                operator_name=f"无名养老点{code}{registered}", address="某路", region=region, registered=registered,
+                domain=domains["registration_filing"], source="grid", description="线索", discovered_on=TODAY,
+                due_date=TODAY, department=civil))
+    User = get_user_model()
+    departments = list(Department.objects.select_related("kind", "region").order_by("id"))
+    users = User.objects.bulk_create([User(username=f"types_{d.id}") for d in departments])
+    pairs = list(zip(users, departments, strict=True))
+    StaffProfile.objects.bulk_create([StaffProfile(user=u, department=d) for u, d in pairs])
+    User.groups.through.objects.bulk_create([User.groups.through(user_id=u.id, group_id=d.group_id) for u, d in pairs])
+    return {"records": records, "pairs": pairs}
+
+
+def _facts(record):
+    if isinstance(record, Lead):
+        return {"registered_not_filed" if record.registered else "unregistered"}
+    return oracle.facts_of(record.institution)
+
+
+MODELS = [Filing, OnSiteCheck, DisclosureItem, StarRating, IncidentReport, EmergencyDrill, Lead]
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
+def test_every_department_and_action(model, world, db):
+    records = [r for r in world["records"] if isinstance(r, model)]
+    assert records
+    domain_code = {d.id: d.code for d in Domain.objects.all()}
+    checked_visible = 0
+    for user, dept in world["pairs"]:
+        for action in oracle.ACTIONS:
+            expected = {
+                r.pk for r in records
+                if oracle.may(dept.kind.code, dept.region.code, dept.region.level, action, r.region_code,
+                              domain_code[r.domain_id], _facts(r))
+            }
+            got = set(model.objects.restrict(user, action).filter(pk__in=[r.pk for r in records])
+                      .values_list("pk", flat=True))
+            assert got == expected, (model.__name__, dept.name, action, sorted(got ^ expected)[:5])
+            checked_visible += len(expected)
+    assert checked_visible  # somebody may act on every type
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
+def test_institution_accounts_see_only_their_own(model, world, users):
+    records = [r for r in world["records"] if isinstance(r, model)]
+    for username in ("inst_1", "inst_5"):
+        own = Institution.objects.restrict(users[username]).get()
+        got = set(model.objects.restrict(users[username]).filter(pk__in=[r.pk for r in records])
+                  .values_list("pk", flat=True))
+        want = {r.pk for r in records if getattr(r, "institution_id", None) == own.id}
+        assert got == want, (model.__name__, username)
+        assert not model.objects.restrict(users[username], "review_filing").exists()
+
+
+def test_unregistered_lead_goes_to_market_civil_and_establishment_not_fire(world, users):
+    lead = next(r for r in world["records"] if isinstance(r, Lead) and r.region_code == "120101"
+                and not r.registered)
+    seen_by = {dept.kind.code for user, dept in world["pairs"]
+               if dept.region.code == "120101" and Lead.objects.restrict(user).filter(pk=lead.pk).exists()}
+    assert {"civil_affairs", "market_regulation", "establishment_office"} <= seen_by
+    assert "fire_rescue" not in seen_by
