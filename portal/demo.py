@@ -3,6 +3,9 @@
 Deterministic, so tests and screenshots see the same city every time. Later issues add their records here.
 """
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
@@ -13,7 +16,24 @@ from agencies.models import Department, Domain, Region
 from agencies.reference import CITY_CODE
 from agencies.services import department_ensure_all, staff_create
 from inspections.models import Finding, FindingGroupObjectPermission
-from institutions.models import Institution, InstitutionUserObjectPermission
+from institutions.choices import (
+    DisclosureKind,
+    FilingState,
+    FilingStatus,
+    OnSiteCheckResult,
+    OnSiteCheckStatus,
+    PropertyType,
+)
+from institutions.models import (
+    DisclosureItem,
+    Filing,
+    Institution,
+    InstitutionUserObjectPermission,
+    OnSiteCheck,
+    PledgeSignature,
+    PledgeTemplate,
+    StarRating,
+)
 from institutions.uscc import build_uscc, legal_form_of
 
 # (username, department kind, district code or None for the city, role, display name)
@@ -45,6 +65,22 @@ INSTITUTION_TEMPLATES = [
 ]
 
 FINDING_TEXT = "{domain}方面：检查发现制度或台账不完善，需限期整改。"
+
+# Where each of a district's four institutions stands with its filing (by its index in INSTITUTION_TEMPLATES),
+# so that every district shows filed, pending, returned and unfiled institutions.
+DEMO_FILING_STATUS = [FilingStatus.FILED, FilingStatus.PENDING, FilingStatus.RETURNED, FilingStatus.UNFILED]
+DEMO_FILED_ON = dt.datetime(2026, 3, 2, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+DEMO_MISSING = ["消防验收/备案或安全检查材料", "服务场所权属证明未加盖公章"]
+DEMO_PLEDGE_TEXT = (
+    "本机构郑重承诺：所填报的备案信息及提交的材料真实、准确、完整；服务场所符合建筑、消防、食品、医疗卫生、"
+    "特种设备等法律法规和强制性标准的要求；依法依规开展养老服务，主动接受民政等部门的监督检查和社会监督。"
+    "如有违反，自愿承担相应法律责任，并同意将相关信息纳入信用记录。"
+)
+DEMO_DISCLOSURES = [
+    (DisclosureKind.SERVICE_ITEMS, "生活照料、膳食服务、康复护理、精神慰藉、文化娱乐。"),
+    (DisclosureKind.FEES, "床位费每月1200–2400元；护理费按照护等级每月600–2800元；餐费每月900元。"),
+    (DisclosureKind.COMPLAINTS, "投诉可向本机构服务台提出，或通过本平台“投诉举报”向区民政局反映。"),
+]
 
 
 def _institutions(districts):
@@ -115,5 +151,69 @@ def build_demo_city(password: str | None = None) -> dict:
         view_finding = Permission.objects.get(codename="view_finding", content_type__app_label="inspections")
         FindingGroupObjectPermission.objects.get_or_create(group=fire.group, permission=view_finding,
                                                            content_object=handed)
+    _filings(districts, institutions)
     return {"departments": Department.objects.count(), "institutions": len(institutions),
             "findings": Finding.objects.count(), "users": User.objects.count()}
+
+
+def _filings(districts, institutions):
+    """Filed, pending, returned and unfiled institutions in every district (issue 3, "Must show").
+
+    Rows are created directly, not through the filing services: the demo is data describing a city as it
+    stands, built before any actor exists, and replaying the workflow would stamp today's dates and audit
+    rows by nobody. Institutions that already have a filing are left alone, which keeps this idempotent.
+    """
+    template = PledgeTemplate.objects.filter(active=True).first()
+    if template is None:
+        # Normally created by the filings data migration; the demo needs a version to sign against.
+        template = PledgeTemplate.objects.create(version=1, text=DEMO_PLEDGE_TEXT,
+                                                 effective_from=dt.date(2026, 1, 1), active=True)
+    domains = {d.code: d for d in Domain.objects.filter(
+        code__in=["registration_filing", "information_disclosure", "standards_rating"])}
+    civil = {d.region_id: d for d in Department.objects.filter(kind__code="civil_affairs")}
+    already = set(Filing.objects.values_list("institution_id", flat=True))
+    per_district = len(INSTITUTION_TEMPLATES)
+    for d_index, district in enumerate(districts):
+        for i, status in enumerate(DEMO_FILING_STATUS):
+            inst = institutions[d_index * per_district + i]
+            if inst.pk in already or status == FilingStatus.UNFILED:
+                continue
+            _demo_filing(inst, status, template, domains, civil[district.id], d_index)
+
+
+def _demo_filing(inst, status, template, domains, department, d_index):
+    from agencies.calendar import add_working_days
+
+    state = {FilingStatus.FILED: FilingState.APPROVED, FilingStatus.PENDING: FilingState.SUBMITTED,
+             FilingStatus.RETURNED: FilingState.RETURNED}[status]
+    submitted = DEMO_FILED_ON + dt.timedelta(days=d_index)
+    reviewed = submitted + dt.timedelta(days=3) if state != FilingState.SUBMITTED else None
+    filing = Filing(
+        institution=inst, domain=domains["registration_filing"], state=state,
+        number=f"津民养备{inst.region.code}2026{d_index + 1:03d}" if state == FilingState.APPROVED else None,
+        name=inst.name, address=inst.address, legal_representative=inst.legal_representative or "张建国",
+        person_in_charge=inst.person_in_charge, property_type=PropertyType.OWNED, beds=inst.beds,
+        building_area=inst.building_area, contact_person=inst.contact_person or "王丽",
+        contact_phone=inst.contact_phone or "022-2345678", service_scope="为老年人提供生活照料、膳食、康复护理等服务。",
+        submitted_at=submitted, reviewed_at=reviewed, review_department=department,
+        missing_items=DEMO_MISSING if state == FilingState.RETURNED else [],
+        review_note="请补正后重新提交。" if state == FilingState.RETURNED else "")
+    filing.save()
+    PledgeSignature.objects.create(filing=filing, template=template, text=template.text,
+                                   signer_name=filing.legal_representative, signer_title="法定代表人",
+                                   signed_at=submitted)
+    if state == FilingState.APPROVED:
+        OnSiteCheck(institution=inst, domain=domains["registration_filing"], filing=filing, department=department,
+                    due_date=add_working_days(reviewed.date(), 20), status=OnSiteCheckStatus.COMPLETED,
+                    result=OnSiteCheckResult.CONSISTENT, notes="现场核查情况与备案信息一致。",
+                    checked_on=reviewed.date() + dt.timedelta(days=7)).save()
+        for kind, content in DEMO_DISCLOSURES:
+            DisclosureItem(institution=inst, domain=domains["information_disclosure"], kind=kind,
+                           content=content).save()
+        level = 3 + d_index % 3
+        StarRating(institution=inst, domain=domains["standards_rating"], level=level,
+                   rated_on=dt.date(2025, 12, 1), valid_until=dt.date(2028, 11, 30),
+                   rating_body="天津市养老机构等级评定委员会",
+                   certificate_no=f"津养评{inst.region.code}-{level}").save()
+        Institution.objects.filter(pk=inst.pk).update(star_level=level)
+    Institution.objects.filter(pk=inst.pk).update(filing_status=status)
