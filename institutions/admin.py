@@ -75,3 +75,61 @@ class InstitutionUserObjectPermissionAdmin(admin.ModelAdmin):
             # The autocomplete lists only what the reader sees; the submitted id is checked against the same set.
             kwargs["queryset"] = Institution.objects.restrict(request.user, Action.VIEW)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+# --- Leads, disclosure, ratings, incidents, drills (institutions.services_records) -----------------------------
+# Read-only in the back office: every write goes through its service (transition table, audit row, notification).
+from .models import DisclosureItem, EmergencyDrill, IncidentReport, Lead, StarRating  # noqa: E402
+
+
+class RestrictedReadOnlyAdmin(admin.ModelAdmin):
+    def get_queryset(self, request):
+        return super().get_queryset(request).restrict(request.user, Action.VIEW)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Lead)
+class LeadAdmin(RestrictedReadOnlyAdmin):
+    list_display = ["operator_name", "region", "registered", "discovered_on", "due_date", "state", "outcome"]
+    list_filter = ["state", "registered", "source", "outcome"]
+    search_fields = ["operator_name", "address", "=uscc"]
+    list_select_related = ["region"]
+
+
+@admin.register(DisclosureItem)
+class DisclosureItemAdmin(RestrictedReadOnlyAdmin):
+    list_display = ["institution", "kind", "updated_at"]
+    list_filter = ["kind"]
+    search_fields = ["institution__name"]
+    list_select_related = ["institution"]
+
+
+@admin.register(StarRating)
+class StarRatingAdmin(RestrictedReadOnlyAdmin):
+    list_display = ["institution", "level", "rated_on", "valid_until", "rating_body"]
+    list_filter = ["level"]
+    search_fields = ["institution__name", "certificate_no"]
+    list_select_related = ["institution"]
+
+
+@admin.register(IncidentReport)
+class IncidentReportAdmin(RestrictedReadOnlyAdmin):
+    list_display = ["institution", "type", "domain", "occurred_at", "injuries", "deaths"]
+    list_filter = ["type", "domain"]
+    search_fields = ["institution__name"]
+    list_select_related = ["institution", "domain"]
+
+
+@admin.register(EmergencyDrill)
+class EmergencyDrillAdmin(RestrictedReadOnlyAdmin):
+    list_display = ["institution", "held_on", "topic", "participants"]
+    search_fields = ["institution__name", "topic"]
+    list_select_related = ["institution"]

@@ -128,3 +128,20 @@ def test_lists_constant_queries(users, client, django_assert_max_num_queries, ro
     for name in ("records-incident-list", "records-drill-list", "records-drill-overdue"):
         with django_assert_max_num_queries(11):
             assert client.get(reverse(name)).status_code == 200
+
+
+def test_api_records_carry_institution_and_domain(users, api, emergency_heping):
+    account, inst = meals_account(users)
+    accident = report(account, inst, IncidentType.ACCIDENT)
+    drill = drill_record(account, inst, dt.date(2026, 2, 1), "消防疏散演练", 30, "")
+    body = api("civil_heping").get(f"/api/v1/incident-reports/{accident.pk}/").json()
+    assert body["institution"] == inst.pk and body["domain"] == "emergency_response"
+    assert api("market_heping").get(f"/api/v1/incident-reports/{accident.pk}/").status_code == 404
+    body = api("civil_heping").get(f"/api/v1/emergency-drills/{drill.pk}/").json()
+    assert body["institution"] == inst.pk and body["domain"] == "emergency_response"
+    listed = api(account.username).get("/api/v1/incident-reports/").json()
+    assert accident.pk in {r["id"] for r in listed["results"]}
+    assert api("inst_5").get(f"/api/v1/incident-reports/{accident.pk}/").status_code == 404
+    for url in ("/api/v1/disclosure-items/", "/api/v1/star-ratings/"):
+        rows = api("civil_heping").get(url).json()["results"]
+        assert rows and {"institution", "domain"} <= set(rows[0])

@@ -138,3 +138,25 @@ def test_create_and_close_through_pages(users, client):
                 {"outcome": LeadOutcome.REFERRED_MARKET, "note": "移交"})
     lead.refresh_from_db()
     assert lead.state == LeadState.CLOSED and lead.referred_to.kind.code == "market_regulation"
+
+
+def test_api_leads_restricted_and_public_list(users, api):
+    lead = make_lead(users["civil_heping"], name="接口托老所")
+    url = f"/api/v1/leads/{lead.pk}/"
+    body = api("market_heping").get(url).json()
+    assert body["domain"] == "registration_filing" and body["operator_name"] == "接口托老所"
+    assert api("fire_heping").get(url).status_code == 404
+    assert api("civil_hexi").get(url).status_code == 404
+    public = api().get("/api/v1/public/unfiled-operators/").json()
+    rows = public["results"] if isinstance(public, dict) else public
+    row = next(r for r in rows if r["id"] == lead.pk)
+    assert set(row) == {"id", "operator_name", "district", "address", "state"} and row["district"] == "和平区"
+
+
+def test_admin_lists_leads_read_only(users, client):
+    lead = make_lead(users["civil_heping"], name="后台托老所")
+    client.force_login(users["admin"])
+    page = client.get(reverse("admin:institutions_lead_changelist")).content.decode()
+    assert "后台托老所" in page
+    assert client.get(reverse("admin:institutions_lead_add")).status_code == 403
+    assert client.get(reverse("admin:institutions_lead_change", args=[lead.pk])).status_code == 200
