@@ -3,7 +3,7 @@
 from django.db.models import Q
 from django.utils import timezone
 
-from .choices import FilingState, FilingStatus, InstitutionStatus
+from .choices import DisclosureKind, FilingState, FilingStatus, InstitutionStatus
 from .models import DisclosureItem, Filing, Institution, StarRating
 
 # Disclosure rule for the public directory (seed 001 row 9; seed 003 一、二(一)):
@@ -46,9 +46,12 @@ def public_institution_detail(pk: int) -> Institution:
                 .order_by("-reviewed_at", "-id"))
     institution = public_institutions().get(pk=pk)
     institution.approved_filing = approved.filter(institution_id=institution.pk).first()
-    institution.public_disclosures = list(
+    # In the order of the "十一个上墙" list, not alphabetically by code.
+    order = {kind: n for n, kind in enumerate(DisclosureKind.values)}
+    institution.public_disclosures = sorted(
         DisclosureItem.objects.filter(institution_id=institution.pk).only("kind", "content", "updated_at",
-                                                                          "institution_id"))
+                                                                          "institution_id"),
+        key=lambda item: order.get(item.kind, len(order)))
     institution.current_rating = current_rating(institution.pk)
     return institution
 

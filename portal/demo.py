@@ -67,8 +67,9 @@ INSTITUTION_TEMPLATES = [
 FINDING_TEXT = "{domain}方面：检查发现制度或台账不完善，需限期整改。"
 
 # Where each of a district's four institutions stands with its filing (by its index in INSTITUTION_TEMPLATES),
-# so that every district shows filed, pending, returned and unfiled institutions.
-DEMO_FILING_STATUS = [FilingStatus.FILED, FilingStatus.PENDING, FilingStatus.RETURNED, FilingStatus.UNFILED]
+# so that every district shows filed, pending, returned and unfiled institutions. The first (颐养院, whose 和平区
+# one is the account inst_1) stays unfiled: the filing journey starts from an institution that has not filed.
+DEMO_FILING_STATUS = [FilingStatus.UNFILED, FilingStatus.FILED, FilingStatus.PENDING, FilingStatus.RETURNED]
 DEMO_FILED_ON = dt.datetime(2026, 3, 2, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 DEMO_MISSING = ["消防验收/备案或安全检查材料", "服务场所权属证明未加盖公章"]
 DEMO_PLEDGE_TEXT = (
@@ -76,9 +77,11 @@ DEMO_PLEDGE_TEXT = (
     "特种设备等法律法规和强制性标准的要求；依法依规开展养老服务，主动接受民政等部门的监督检查和社会监督。"
     "如有违反，自愿承担相应法律责任，并同意将相关信息纳入信用记录。"
 )
+# Not FEES: tests/agencies/test_record_types_matrix.py adds a FEES item to every 和平区/河西区 institution, and
+# an institution has one item per kind.
 DEMO_DISCLOSURES = [
     (DisclosureKind.SERVICE_ITEMS, "生活照料、膳食服务、康复护理、精神慰藉、文化娱乐。"),
-    (DisclosureKind.FEES, "床位费每月1200–2400元；护理费按照护等级每月600–2800元；餐费每月900元。"),
+    (DisclosureKind.ADMISSION, "入住前进行老年人能力评估并签订服务合同；退住提前7日告知，结清费用后办理手续。"),
     (DisclosureKind.COMPLAINTS, "投诉可向本机构服务台提出，或通过本平台“投诉举报”向区民政局反映。"),
 ]
 
@@ -210,6 +213,8 @@ def _demo_filing(inst, status, template, domains, department, d_index):
         for kind, content in DEMO_DISCLOSURES:
             DisclosureItem(institution=inst, domain=domains["information_disclosure"], kind=kind,
                            content=content).save()
+        # updated_at is auto_now; a fixed date keeps the demo deterministic (and not "due for update" today).
+        DisclosureItem.objects.filter(institution=inst).update(updated_at=reviewed)
         level = 3 + d_index % 3
         StarRating(institution=inst, domain=domains["standards_rating"], level=level,
                    rated_on=dt.date(2025, 12, 1), valid_until=dt.date(2028, 11, 30),

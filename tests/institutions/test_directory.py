@@ -54,13 +54,13 @@ def test_closed_and_cancelled_institutions_are_not_public():
 
 def test_search_by_name_district_and_filing_status(client):
     heping = Region.objects.get(code=HEPING)
-    page = client.get("/public/institutions/", {"q": "颐养院", "district": heping.pk})
+    page = client.get("/public/institutions/", {"q": "康乐", "district": heping.pk})
     assert page.status_code == 200
-    assert page.context["page"].object_list[0].name == "天津市和平区颐养院"
+    assert page.context["page"].object_list[0].name == "天津市和平区康乐养老院"
     assert len(page.context["page"].object_list) == 1
 
     page = client.get("/public/institutions/", {"district": heping.pk, "filing_status": "returned"})
-    assert [i.name for i in page.context["page"].object_list] == ["天津市和平区福寿老年公寓"]
+    assert [i.name for i in page.context["page"].object_list] == ["天津市和平区夕阳红养护中心"]
 
     page = client.get("/public/institutions/", {"legal_form": "public_institution", "star_level": ""})
     assert {i.legal_form for i in page.context["page"].object_list} == {"public_institution"}
@@ -68,8 +68,8 @@ def test_search_by_name_district_and_filing_status(client):
 
 @pytest.fixture
 def private_heping():
-    """和平区颐养院 with distinctive private data, to prove none of it is published."""
-    inst = Institution.objects.get(name="天津市和平区颐养院")
+    """和平区康乐养老院 (filed) with distinctive private data, to prove none of it is published."""
+    inst = Institution.objects.get(name="天津市和平区康乐养老院")
     Institution.objects.filter(pk=inst.pk).update(
         contact_person="联系人秦晓燕", contact_phone="13900001111", legal_representative="法代欧阳建",
         person_in_charge="负责人司马青")
@@ -83,16 +83,18 @@ def test_public_page_shows_filing_pledge_disclosures_rating(client, private_hepi
     page = client.get(f"/public/institutions/{private_heping.pk}/")
     assert page.status_code == 200
     html = page.content.decode()
-    assert "天津市和平区颐养院" in html and private_heping.uscc in html
-    assert "已备案" in html and "本机构郑重承诺" in html and "收费标准" in html
+    assert "天津市和平区康乐养老院" in html and private_heping.uscc in html
+    assert "已备案" in html and "本机构郑重承诺" in html and "入住/退住流程" in html
     assert "星级" in html and "和平区" in html
+    # Disclosure items in the order of the "十一个上墙" list.
+    assert html.index("服务项目") < html.index("入住/退住流程") < html.index("投诉方式")
 
 
 def test_public_page_and_api_publish_nothing_private(client, private_heping):
-    for url in (f"/public/institutions/{private_heping.pk}/", "/public/institutions/?q=和平区颐养院",
-                f"/api/v1/public/institutions/{private_heping.pk}/", "/api/v1/public/institutions/?q=和平区颐养院"):
+    for url in (f"/public/institutions/{private_heping.pk}/", "/public/institutions/?q=和平区康乐",
+                f"/api/v1/public/institutions/{private_heping.pk}/", "/api/v1/public/institutions/?q=和平区康乐"):
         body = client.get(url).content.decode()
-        assert "天津市和平区颐养院" in body, url
+        assert "天津市和平区康乐养老院" in body, url
         for value in PRIVATE:
             assert value not in body, (url, value)
 
