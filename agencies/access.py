@@ -16,6 +16,7 @@ and guardian's direct-FK lookup, never by importing a higher app.
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -62,20 +63,19 @@ def prefix_upper_bound(prefix: str) -> str:
     return prefix[:-1] + chr(ord(prefix[-1]) + 1)
 
 
-def catalog_version() -> int:
+def catalog_version() -> str:
+    """A token that changes whenever the catalog does. Random rather than a counter, so that a flushed or
+    restarted cache can never hand back a number an older scope was cached under."""
     version = cache.get(CATALOG_VERSION_KEY)
     if version is None:
-        version = 1
-        cache.add(CATALOG_VERSION_KEY, version, None)
+        cache.add(CATALOG_VERSION_KEY, uuid.uuid4().hex, None)
+        version = cache.get(CATALOG_VERSION_KEY)
     return version
 
 
 def invalidate_scopes(**_kwargs) -> None:
     """Called when a duty, a competence, a department or a staff assignment changes."""
-    try:
-        cache.incr(CATALOG_VERSION_KEY)
-    except ValueError:
-        cache.set(CATALOG_VERSION_KEY, 2, None)
+    cache.set(CATALOG_VERSION_KEY, uuid.uuid4().hex, None)
 
 
 def duty_domains_for_kind(duty_kind_ids, duty_domain_ids, kind_id, competence) -> set:
