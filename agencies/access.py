@@ -21,7 +21,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
-from django.db import models
+from django.db import models, transaction
 from django.db.models import F, Q
 from django.db.models.lookups import GreaterThan
 from guardian.ctypes import get_content_type  # noqa: F401  (guardian must be importable here)
@@ -74,8 +74,11 @@ def catalog_version() -> str:
 
 
 def invalidate_scopes(**_kwargs) -> None:
-    """Called when a duty, a competence, a department or a staff assignment changes."""
+    """Called when a duty, a competence, a department or a staff assignment changes: at once (the same
+    transaction sees its own change) and again after commit, so that a scope another process computed from
+    the not-yet-committed state in between is not kept."""
     cache.set(CATALOG_VERSION_KEY, uuid.uuid4().hex, None)
+    transaction.on_commit(lambda: cache.set(CATALOG_VERSION_KEY, uuid.uuid4().hex, None))
 
 
 def duty_domains_for_kind(duty_kind_ids, duty_domain_ids, kind_id, competence) -> set:
