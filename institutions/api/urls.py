@@ -1,5 +1,6 @@
 from agencies.api.routers import AppRouter
 
+from .filings import FilingViewSet, OnSiteCheckViewSet
 from .public import PublicInstitutionViewSet
 from .records import (
     DisclosureItemViewSet,
@@ -18,6 +19,8 @@ router.register("disclosure-items", DisclosureItemViewSet)
 router.register("star-ratings", StarRatingViewSet)
 router.register("incident-reports", IncidentReportViewSet)
 router.register("emergency-drills", EmergencyDrillViewSet)
+router.register("filings", FilingViewSet)
+router.register("onsite-checks", OnSiteCheckViewSet)
 
 # Mounted under /api/v1/public/ by portal.api_urls: the public directory, no login.
 public_router = AppRouter()
