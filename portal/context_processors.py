@@ -71,12 +71,24 @@ class NavItem:
 # (label, url name, the url names under which the item is highlighted)
 STAFF_NAV = [
     (_("工作台"), "staff-home", {"staff-home"}),
+    (_("备案审核"), "filing-queue", {"filing-queue", "filing-detail"}),
+    (_("现场核查"), "filing-onsite-list", {"filing-onsite-list", "filing-onsite-record"}),
+    (_("未备案线索"), "records-lead-list", {"records-lead-list", "records-lead-detail", "records-lead-create"}),
     (_("问题隐患"), "finding-list", {"finding-list", "finding-detail"}),
+    (_("突发事件"), "records-incident-list", {"records-incident-list"}),
     (_("监管职责清单"), "duty-catalog", {"duty-catalog", "duty-detail"}),
 ]
-INSTITUTION_NAV = [(_("本机构"), "staff-home", {"staff-home", "finding-list", "finding-detail"})]
+INSTITUTION_NAV = [
+    (_("本机构"), "staff-home", {"staff-home", "finding-list", "finding-detail"}),
+    (_("本机构备案"), "filing-mine", {"filing-mine", "filing-mine-start", "filing-mine-update"}),
+    (_("信息公开"), "records-disclosure-mine", {"records-disclosure-mine", "records-disclosure-edit"}),
+    (_("突发事件报告"), "records-incident-report", {"records-incident-report"}),
+    (_("应急演练"), "records-drill-create", {"records-drill-create"}),
+]
 PUBLIC_NAV = [
     (_("首页"), "public-home", {"public-home"}),
+    (_("养老机构查询"), "public-institution-list", {"public-institution-list", "public-institution-detail"}),
+    (_("未备案机构名单"), "public-unfiled", {"public-unfiled"}),
     (_("监管清单"), "public-duty-catalog", {"public-duty-catalog", "public-duty-detail"}),
     (_("登录"), "login", {"login"}),
 ]
