@@ -178,6 +178,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     # Group operations by resource (regions, findings, public …) rather than all under "v1".
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
+    # Several records have a field called `state`, each with its own transition table: name each enum.
+    "ENUM_NAME_OVERRIDES": {
+        "FilingStateEnum": "institutions.choices.FilingState",
+        "LeadStateEnum": "institutions.choices.LeadState",
+    },
 }
 
 # Celery: eager on the embedded default, Redis in production and CI.
