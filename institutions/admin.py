@@ -77,7 +77,7 @@ class InstitutionUserObjectPermissionAdmin(admin.ModelAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
-# --- Leads, disclosure, ratings, incidents, drills (institutions.services_records) -----------------------------
+# --- Leads, disclosure, ratings, incidents, drills (institutions.services.records) -----------------------------
 # Read-only in the back office: every write goes through its service (transition table, audit row, notification).
 from .models import DisclosureItem, EmergencyDrill, IncidentReport, Lead, StarRating  # noqa: E402
 

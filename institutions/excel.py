@@ -2,7 +2,7 @@
 
 One column list serves both directions, so that an exported file imports back unchanged (keyed by USCC).
 Reading only parses and checks cell formats; what needs the database (district, scope, duplicates) is
-checked in `services_directory.institutions_import_validate`.
+checked in `services.directory.institutions_import_validate`.
 """
 
 from dataclasses import dataclass

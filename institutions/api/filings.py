@@ -17,7 +17,7 @@ from agencies.api.mixins import ACTION_PARAMETER, RestrictedViewSetMixin
 from agencies.choices import Action
 
 from ..models import Filing, FilingMaterial, OnSiteCheck
-from ..services_filing import filing_approve, filing_return, filing_submit
+from ..services.filing import filing_approve, filing_return, filing_submit
 
 
 class MaterialSerializer(serializers.ModelSerializer):

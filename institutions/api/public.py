@@ -6,7 +6,7 @@ Reads `selectors.public_institutions()`, the disclosure rule, not `restrict()` (
 from rest_framework import serializers, viewsets
 from rest_framework.permissions import AllowAny
 
-from ..forms_directory import DirectorySearchForm
+from ..forms.directory import DirectorySearchForm
 from ..selectors import public_institution_detail
 
 

@@ -12,7 +12,7 @@ from rest_framework.permissions import AllowAny
 from agencies.api.mixins import ACTION_PARAMETER, RestrictedViewSetMixin
 
 from ..models import DisclosureItem, EmergencyDrill, IncidentReport, Lead, StarRating
-from ..services_records import leads_public
+from ..services.records import leads_public
 
 
 class DomainCodeMixin(serializers.ModelSerializer):

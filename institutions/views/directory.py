@@ -20,11 +20,11 @@ from django.views.decorators.http import require_GET
 from agencies.choices import Action
 
 from ..excel import COLUMNS, export_workbook
-from ..forms_directory import DirectorySearchForm, ImportUploadForm
+from ..forms.directory import DirectorySearchForm, ImportUploadForm
 from ..models import Institution
 from ..selectors import public_institution_detail
-from ..services_directory import can_import, importer_region
-from ..tasks_import import import_institutions, import_status, set_import_status
+from ..services.directory import can_import, importer_region
+from ..tasks.imports import import_institutions, import_status, set_import_status
 
 PAGE_SIZE = 50
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -22,7 +22,7 @@ from agencies.access import can
 from agencies.choices import Action
 
 from ..choices import FilingKind, FilingState, FilingStatus, OnSiteCheckStatus
-from ..forms_filing import (
+from ..forms.filing import (
     REQUIRED_LABELS,
     ApproveForm,
     FilingForm,
@@ -34,7 +34,7 @@ from ..forms_filing import (
 )
 from ..models import Filing, FilingMaterial, OnSiteCheck
 from ..receipts import filing_receipt_pdf
-from ..services_filing import (
+from ..services.filing import (
     EDITABLE_STATES,
     OPEN_STATES,
     active_pledge_template,
@@ -48,7 +48,7 @@ from ..services_filing import (
     missing_materials,
     onsite_check_record,
 )
-from ..services_records import own_institutions
+from ..services.records import own_institutions
 
 PAGE_SIZE = 50
 

@@ -20,7 +20,7 @@ from agencies.access import can, explain
 from agencies.choices import Action
 
 from ..choices import DisclosureKind, LeadState
-from ..forms_records import (
+from ..forms.records import (
     DisclosureForm,
     DrillForm,
     IncidentForm,
@@ -30,7 +30,7 @@ from ..forms_records import (
     RatingForm,
 )
 from ..models import DisclosureItem, EmergencyDrill, IncidentReport, Institution, Lead, StarRating
-from ..services_records import (
+from ..services.records import (
     disclosure_stale,
     disclosure_update,
     drill_record,

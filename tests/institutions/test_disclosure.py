@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from institutions.choices import DisclosureKind
 from institutions.models import DisclosureItem, Institution
-from institutions.services_records import disclosure_stale, disclosure_update, months_before, own_institutions
+from institutions.services.records import disclosure_stale, disclosure_update, months_before, own_institutions
 
 pytestmark = pytest.mark.django_db
 

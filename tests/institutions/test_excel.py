@@ -12,7 +12,7 @@ from openpyxl import Workbook, load_workbook
 from agencies.models import AuditEvent
 from institutions.excel import COLUMNS
 from institutions.models import Institution
-from institutions.tasks_import import import_institutions
+from institutions.tasks.imports import import_institutions
 from institutions.uscc import build_uscc
 
 pytestmark = pytest.mark.django_db

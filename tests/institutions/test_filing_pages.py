@@ -9,8 +9,8 @@ from django.urls import reverse
 
 from institutions.choices import FilingState, FilingStatus, MaterialKind
 from institutions.models import Filing, FilingMaterial
-from institutions.services_filing import filing_approve, filing_submit
-from institutions.services_records import own_institutions
+from institutions.services.filing import filing_approve, filing_submit
+from institutions.services.records import own_institutions
 from tests.institutions.test_filing_services import HEPING, HEXI, PDF, account, ready_filing
 
 
@@ -159,7 +159,7 @@ def test_institution_page_shows_returned_items(users, media):
     owner = account(users, HEPING)
     filing = ready_filing(owner)
     filing_submit(owner, filing)
-    from institutions.services_filing import filing_return
+    from institutions.services.filing import filing_return
 
     filing_return(users["civil_heping"], filing, ["服务场所权属证明未盖章"], "请补正")
     page = client_for(owner).get(reverse("filing-mine")).content.decode()

@@ -26,7 +26,7 @@ from institutions.choices import (
 )
 from institutions.models import Filing, Institution, OnSiteCheck, PledgeTemplate
 from institutions.receipts import filing_receipt_pdf
-from institutions.services_filing import (
+from institutions.services.filing import (
     filing_add_material,
     filing_approve,
     filing_create_draft,
@@ -37,7 +37,7 @@ from institutions.services_filing import (
     filing_update_draft,
     onsite_check_record,
 )
-from institutions.services_records import own_institutions
+from institutions.services.records import own_institutions
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32

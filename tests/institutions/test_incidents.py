@@ -14,7 +14,7 @@ from agencies.models import Department
 from agencies.services import staff_create
 from institutions.choices import IncidentType
 from institutions.models import EmergencyDrill, IncidentReport, Institution
-from institutions.services_records import drill_record, drills_overdue, incident_report, own_institutions
+from institutions.services.records import drill_record, drills_overdue, incident_report, own_institutions
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from agencies.access import explain
 from agencies.models import AuditEvent, Department, Region
 from institutions.choices import LeadOutcome, LeadSource, LeadState
 from institutions.models import Lead
-from institutions.services_records import lead_close, lead_create, lead_record_check
+from institutions.services.records import lead_close, lead_create, lead_record_check
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from agencies.models import AuditEvent
 from institutions.models import Institution, StarRating
-from institutions.services_records import rating_record
+from institutions.services.records import rating_record
 
 pytestmark = pytest.mark.django_db
 

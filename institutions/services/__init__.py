@@ -10,8 +10,8 @@ from agencies.audit import audit_record
 from agencies.choices import InstitutionFact, RegionLevel
 from agencies.models import Region
 
-from .models import Institution
-from .tasks import sync_institution_records
+from ..models import Institution
+from ..tasks import sync_institution_records
 
 FACT_FIELDS = frozenset(InstitutionFact.values)
 EDITABLE_FIELDS = frozenset({"name", "uscc", "legal_form", "region", "address", "status", "beds",

@@ -11,7 +11,7 @@ from django.apps import apps
 from django.db import OperationalError, transaction
 from django.db.models import Q
 
-from .models import Institution, RegulatedRecord
+from ..models import Institution, RegulatedRecord
 
 logger = logging.getLogger(__name__)
 

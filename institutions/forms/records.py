@@ -6,8 +6,8 @@ from django.utils.translation import gettext_lazy as _
 from agencies.choices import RegionLevel
 from agencies.models import Region
 
-from .choices import DisclosureKind, IncidentType, LeadOutcome, LeadSource
-from .uscc import validate_uscc
+from ..choices import DisclosureKind, IncidentType, LeadOutcome, LeadSource
+from ..uscc import validate_uscc
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 

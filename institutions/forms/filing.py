@@ -4,9 +4,9 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .choices import REQUIRED_MATERIALS, FilingKind, MaterialKind, OnSiteCheckResult
-from .models import Filing
-from .services_filing import FORM_FIELDS, MAX_MATERIAL_BYTES
+from ..choices import REQUIRED_MATERIALS, FilingKind, MaterialKind, OnSiteCheckResult
+from ..models import Filing
+from ..services.filing import FORM_FIELDS, MAX_MATERIAL_BYTES
 
 
 class _Bootstrap:

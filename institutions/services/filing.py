@@ -27,7 +27,7 @@ from agencies.calendar import add_working_days
 from agencies.choices import Action
 from agencies.models import Department, Domain
 
-from .choices import (
+from ..choices import (
     FILING_TRANSITIONS,
     REQUIRED_MATERIALS,
     FilingKind,
@@ -37,9 +37,9 @@ from .choices import (
     OnSiteCheckResult,
     OnSiteCheckStatus,
 )
-from .models import Filing, FilingMaterial, Institution, OnSiteCheck, PledgeSignature, PledgeTemplate
-from .services import institution_update
-from .services_records import district_department, district_of, own_institutions
+from ..models import Filing, FilingMaterial, Institution, OnSiteCheck, PledgeSignature, PledgeTemplate
+from . import institution_update
+from .records import district_department, district_of, own_institutions
 
 FILING_DOMAIN = "registration_filing"
 CIVIL_AFFAIRS = "civil_affairs"

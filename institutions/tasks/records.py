@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from agencies.choices import Action
 
-from .models import IncidentReport, Lead
+from ..models import IncidentReport, Lead
 
 
 def _staff_emails(departments) -> list[str]:
@@ -23,7 +23,7 @@ def _staff_emails(departments) -> list[str]:
 @shared_task
 def notify_incident(report_id: int) -> int:
     """E-mail the staff of every department whose duties let it view the report (the routing IS the catalog)."""
-    from .services_records import departments_covering
+    from ..services.records import departments_covering
 
     report = IncidentReport.objects.select_related("institution", "domain").filter(pk=report_id).first()
     if report is None:

@@ -6,8 +6,8 @@ from django.utils.translation import gettext_lazy as _
 from agencies.choices import RegionLevel
 from agencies.models import Region
 
-from .choices import LegalForm
-from .selectors import PUBLIC_FILING_STATUSES, search_public_institutions
+from ..choices import LegalForm
+from ..selectors import PUBLIC_FILING_STATUSES, search_public_institutions
 
 STAR_CHOICES = [("", _("全部"))] + [(str(n), _("%(n)d星级") % {"n": n}) for n in range(1, 6)]
 

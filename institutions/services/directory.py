@@ -13,10 +13,10 @@ from agencies.audit import audit_record
 from agencies.choices import RegionLevel, StaffRole
 from agencies.models import Region
 
-from .excel import RowError
-from .models import Institution
-from .services import EDITABLE_FIELDS, institution_update
-from .uscc import legal_form_of
+from ..excel import RowError
+from ..models import Institution
+from ..uscc import legal_form_of
+from . import EDITABLE_FIELDS, institution_update
 
 IMPORTER_KIND = "civil_affairs"
 IMPORTER_ROLES = (StaffRole.STAFF, StaffRole.ADMIN)

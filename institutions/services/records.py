@@ -24,7 +24,7 @@ from agencies.calendar import add_working_days
 from agencies.choices import Action, RegionLevel
 from agencies.models import Department, Domain, Region
 
-from .choices import (
+from ..choices import (
     INCIDENT_DOMAINS,
     LEAD_TRANSITIONS,
     DisclosureKind,
@@ -33,7 +33,7 @@ from .choices import (
     LeadOutcome,
     LeadState,
 )
-from .models import (
+from ..models import (
     DisclosureItem,
     EmergencyDrill,
     IncidentReport,
@@ -235,7 +235,7 @@ def lead_close(actor, lead, outcome, note, referred_to=None, institution=None) -
 
 
 def notify_lead_referral(lead_id: int) -> None:
-    from .tasks_records import notify_lead_referred
+    from ..tasks.records import notify_lead_referred
 
     notify_lead_referred.delay(lead_id)
 
@@ -349,7 +349,7 @@ def incident_report(actor, institution, type, occurred_at, people_affected, inju
 
 
 def _notify_incident(report_id: int) -> None:
-    from .tasks_records import notify_incident
+    from ..tasks.records import notify_incident
 
     notify_incident.delay(report_id)
 

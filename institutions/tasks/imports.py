@@ -10,8 +10,8 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.files.storage import default_storage
 
-from .excel import read_workbook
-from .services_directory import institutions_import
+from ..excel import read_workbook
+from ..services.directory import institutions_import
 
 STATUS_TTL = 24 * 3600
 

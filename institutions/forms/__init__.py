@@ -1,0 +1,1 @@
+"""Institution forms, one module per capability."""
