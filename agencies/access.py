@@ -111,6 +111,10 @@ def compute_kind_clauses(kind_id: int) -> tuple[dict, dict]:
         # The duty's own condition, and the kind's jurisdiction (医保 supervises only designated institutions).
         masks = tuple(sorted({m for m in (facts_mask(duty.applies_if), kind_mask) if m}))
         for action in duty.actions:
+            # A joint duty may keep an action for some of its departments (备案审核 stays with civil affairs).
+            limited_to = duty.action_limits.get(action)
+            if limited_to is not None and kind.code not in limited_to:
+                continue
             grouped[(action, masks)].update(domains)
             duty_grants[action].append((duty.id, frozenset(domains), masks))
     clauses = defaultdict(list)

@@ -183,8 +183,8 @@ class DutyAdminForm(forms.ModelForm):
     class Meta:
         model = Duty
         fields = ["source_seed", "task_no", "requirement", "text", "text_clean", "responsible_units",
-                  "source_lines", "department_kinds", "lead_kind", "domains", "actions", "applies_if", "active",
-                  "note"]
+                  "source_lines", "department_kinds", "lead_kind", "domains", "actions", "action_limits",
+                  "applies_if", "active", "note"]
 
     def clean_actions(self):
         chosen = set(self.cleaned_data["actions"])

@@ -160,6 +160,13 @@ class Duty(models.Model):
     )
     domains = models.ManyToManyField(Domain, verbose_name=_("监管领域"), related_name="duties")
     actions = models.JSONField(_("允许的操作"), default=list)
+    action_limits = models.JSONField(
+        _("操作限定部门"), default=dict, blank=True,
+        help_text=_(
+            "某项操作只授予所列部门类别，如 {\"review_filing\": [\"civil_affairs\"]}："
+            "联合任务中备案审核仍归备案民政部门。"
+        ),
+    )
     applies_if = models.JSONField(
         _("适用条件"),
         default=list,
@@ -198,6 +205,8 @@ class Duty(models.Model):
         bad_actions = set(self.actions) - set(Action.values)
         if bad_actions:
             raise ValidationError({"actions": _("未知操作：%s") % "、".join(sorted(bad_actions))})
+        if not isinstance(self.action_limits, dict) or set(self.action_limits) - set(self.actions):
+            raise ValidationError({"action_limits": _("只能限定本职责允许的操作。")})
         bad_facts = set(self.applies_if) - set(InstitutionFact.values)
         if bad_facts:
             raise ValidationError({"applies_if": _("未知机构事实：%s") % "、".join(sorted(bad_facts))})

@@ -21,6 +21,15 @@ def split(cell: str) -> list[str]:
     return [part.strip() for part in cell.split(";") if part.strip()]
 
 
+def parse_limits(cell: str) -> dict:
+    """`review_filing=civil_affairs|administrative_approval;…` → {"review_filing": ["civil_affairs", …]}."""
+    limits = {}
+    for part in split(cell):
+        action, _, kinds = part.partition("=")
+        limits[action.strip()] = [k.strip() for k in kinds.split("|") if k.strip()]
+    return limits
+
+
 def load_reference(apps=None) -> dict:
     if apps is None:
         from django.apps import apps
@@ -58,12 +67,18 @@ def load_reference(apps=None) -> dict:
         kind.jurisdiction_applies_if = split(row["applies_if"])
         kind.save(update_fields=["competence_basis", "jurisdiction_applies_if"])
 
+    # Migrations run this loader with the model as it stood then: set only the fields it has.
+    duty_fields = {f.name for f in Duty._meta.get_fields()}
     for row in read_csv("duties.csv"):
-        duty, _ = Duty.objects.update_or_create(source_seed=row["source_seed"], task_no=row["task_no"], defaults={
+        defaults = {
             "requirement": row["requirement_zh"], "text": row["task_zh"], "text_clean": row["task_zh_clean"],
             "responsible_units": row["responsible_units_zh"], "lead_kind": kinds.get(row["lead_department"]),
             "actions": split(row["actions"]), "applies_if": split(row["applies_if"]),
-            "source_lines": row["source_lines"], "note": row["note"]})
+            "action_limits": parse_limits(row.get("action_limits", "")),
+            "source_lines": row["source_lines"], "note": row["note"]}
+        defaults = {k: v for k, v in defaults.items() if k in duty_fields}
+        duty, _ = Duty.objects.update_or_create(source_seed=row["source_seed"], task_no=row["task_no"],
+                                                defaults=defaults)
         duty.department_kinds.set([kinds[k] for k in split(row["departments"])])
         duty.domains.set([domains[d] for d in split(row["domains"])])
     return {"regions": Region.objects.count(), "domains": len(domains), "kinds": len(kinds),

@@ -33,6 +33,7 @@ class OracleDuty:
     domains: frozenset
     actions: frozenset
     applies_if: frozenset
+    limits: tuple  # ((action, frozenset of kinds), …)
 
 
 @cache
@@ -49,7 +50,9 @@ def duties() -> tuple:
     return tuple(OracleDuty(
         reference=row["task_no"] if row["task_no"].startswith("001-") else f"000任务{row['task_no']}",
         kinds=tuple(_split(row["departments"])), domains=frozenset(_split(row["domains"])),
-        actions=frozenset(_split(row["actions"])), applies_if=frozenset(_split(row["applies_if"])))
+        actions=frozenset(_split(row["actions"])), applies_if=frozenset(_split(row["applies_if"])),
+        limits=tuple((a, frozenset(k.split("|"))) for a, _, k in
+                     (p.partition("=") for p in _split(row.get("action_limits", "")))))
         for row in rows)
 
 
@@ -78,6 +81,8 @@ def _granting_duties(kind: str, action: str, domain: str, facts: frozenset) -> t
     found = []
     for duty in duties():
         if action not in duty.actions or domain not in share(duty, kind):
+            continue
+        if any(a == action and kind not in kinds for a, kinds in duty.limits):
             continue
         if duty.applies_if and not (duty.applies_if & facts):
             continue

@@ -127,3 +127,16 @@ def test_restrict_and_has_perm_agree_on_every_demo_user_and_record():
             in_list = set(Institution.objects.restrict(user, action).values_list("id", flat=True))
             by_perm = {i.id for i in institutions[::step] if user.has_perm(f"institutions.{action}_institution", i)}
             assert in_list & {i.id for i in institutions[::step]} == by_perm, (user.username, action, "institution")
+
+
+def test_filing_review_stays_with_civil_affairs(users):
+    """Seed 004 2.5 and seed 003 一(一): the district civil-affairs bureau is the filing authority. Joint duties
+    (000任务38, 001-1 …) name market regulation beside it, but their `action_limits` keep 备案审核 with civil affairs."""
+    from institutions.models import Filing
+
+    filing = Filing.objects.filter(region_code=HEPING).first()
+    assert filing is not None
+    assert Filing.objects.restrict(users["civil_heping"], "review_filing").filter(pk=filing.pk).exists()
+    assert not Filing.objects.restrict(users["market_heping"], "review_filing").exists()
+    assert Filing.objects.restrict(users["market_heping"], "view").filter(pk=filing.pk).exists()  # still reads it
+    assert not users["market_heping"].has_perm("institutions.review_filing_filing", filing)
