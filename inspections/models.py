@@ -1,11 +1,24 @@
+from decimal import Decimal
+
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from agencies.choices import action_permissions
-from agencies.models import Department
+from agencies.models import Department, DepartmentKind, Domain, StaffProfile
 from institutions.models import RegulatedRecord
+
+from .choices import (
+    ChecklistCategory,
+    Confidence,
+    ListKind,
+    PlanState,
+    RiskLevel,
+    neutral_list_multipliers,
+    neutral_risk_multipliers,
+)
 
 
 class Finding(RegulatedRecord):
@@ -52,3 +65,230 @@ class FindingUserObjectPermission(UserObjectPermissionBase):
     class Meta(UserObjectPermissionBase.Meta):
         verbose_name = _("问题隐患个人授权")
         verbose_name_plural = _("问题隐患个人授权")
+
+
+# ------------------------------------------------------------------------------------- checklist catalog
+
+
+class ChecklistVersion(models.Model):
+    """One edition of the checklist catalog (检查事项清单).
+
+    A version is a draft until it is published; civil affairs edits the items of a draft only. Publishing makes
+    it the one active version and retires the previous one, whose items stay as they were: plans and
+    inspections keep pointing at the version they were made with. The catalog is city-wide reference data,
+    not a record about one institution, so it is not a RegulatedRecord and has no row-level scope.
+    """
+
+    number = models.PositiveIntegerField(_("版本号"), unique=True)
+    based_on = models.ForeignKey("self", verbose_name=_("基于版本"), null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="derived_versions")
+    note = models.TextField(_("说明"), blank=True)
+    active = models.BooleanField(_("现行版本"), default=False)
+    published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-number"]
+        verbose_name = _("检查事项清单版本")
+        verbose_name_plural = _("检查事项清单版本")
+        constraints = [
+            models.UniqueConstraint(fields=["active"], condition=models.Q(active=True),
+                                    name="one_active_checklist_version"),
+            models.CheckConstraint(condition=models.Q(active=False) | models.Q(published_at__isnull=False),
+                                   name="active_checklist_version_is_published"),
+        ]
+
+    def __str__(self):
+        return _("第%(number)s版检查事项清单") % {"number": self.number}
+
+    @property
+    def is_draft(self) -> bool:
+        return self.published_at is None
+
+
+class ChecklistItem(models.Model):
+    """One item of a checklist version: key (重点) or general (一般), its domain, responsible kind and basis."""
+
+    version = models.ForeignKey(ChecklistVersion, verbose_name=_("版本"), on_delete=models.CASCADE,
+                                related_name="items")
+    position = models.PositiveIntegerField(_("序号"), default=0)
+    code = models.CharField(_("事项编码"), max_length=32)
+    category = models.CharField(_("类别"), max_length=16, choices=ChecklistCategory.choices)
+    domain = models.ForeignKey(Domain, verbose_name=_("监管领域"), on_delete=models.PROTECT,
+                               related_name="checklist_items")
+    text = models.TextField(_("检查内容"))
+    basis = models.TextField(_("检查依据"), blank=True)
+    responsible_kind = models.ForeignKey(DepartmentKind, verbose_name=_("责任部门"), on_delete=models.PROTECT,
+                                         related_name="checklist_items")
+    supporting_kinds = models.ManyToManyField(DepartmentKind, verbose_name=_("配合部门"), blank=True,
+                                              related_name="supported_checklist_items")
+    confidence = models.CharField(_("归属把握"), max_length=8, choices=Confidence.choices, default=Confidence.HIGH)
+    seed_category = models.CharField(_("种子文件中的分类"), max_length=64, blank=True)
+    notes = models.TextField(_("备注"), blank=True)
+
+    class Meta:
+        ordering = ["version", "position", "id"]
+        verbose_name = _("检查事项")
+        verbose_name_plural = _("检查事项")
+        constraints = [models.UniqueConstraint(fields=["version", "code"], name="unique_checklist_item_code")]
+
+    def __str__(self):
+        return f"{self.code} {self.text[:30]}"
+
+
+# ---------------------------------------------------------------------------------- inspector directory
+
+
+class Inspector(models.Model):
+    """An entry of the inspector directory (执法检查人员名录库).
+
+    Either a staff member with an account (`staff`) or an outside expert (`external`: name and organisation,
+    no account). `department` is the department whose roster holds the inspector — for an outside expert, the
+    department that engaged them. The directory is about people, not about institutions, so it is not a
+    RegulatedRecord.
+    """
+
+    staff = models.OneToOneField(StaffProfile, verbose_name=_("工作人员"), null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="inspector")
+    external = models.BooleanField(_("外聘专家"), default=False)
+    name = models.CharField(_("姓名"), max_length=64, blank=True, help_text=_("外聘专家必填；工作人员取其账户姓名。"))
+    organisation = models.CharField(_("所在单位"), max_length=128, blank=True)
+    department = models.ForeignKey(Department, verbose_name=_("所属部门"), on_delete=models.PROTECT,
+                                   related_name="inspectors")
+    certificate_number = models.CharField(_("执法证号"), max_length=64, blank=True)
+    domains = models.ManyToManyField(Domain, verbose_name=_("专业领域"), blank=True, related_name="inspectors")
+    active = models.BooleanField(_("在册"), default=True)
+    created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+    deactivated_at = models.DateTimeField(_("停用时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["department", "id"]
+        verbose_name = _("执法检查人员")
+        verbose_name_plural = _("执法检查人员名录")
+        constraints = [
+            models.UniqueConstraint(fields=["certificate_number"], condition=~models.Q(certificate_number=""),
+                                    name="unique_inspector_certificate"),
+            models.CheckConstraint(
+                condition=(models.Q(external=False, staff__isnull=False)
+                           | (models.Q(external=True, staff__isnull=True) & ~models.Q(name=""))),
+                name="inspector_staff_or_named_expert"),
+        ]
+
+    def __str__(self):
+        return f"{self.display_name}（{self.organisation if self.external else self.department}）"
+
+    @property
+    def display_name(self) -> str:
+        if self.staff_id:
+            user = self.staff.user
+            return user.get_full_name() or user.username
+        return self.name
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        errors = {}
+        if self.external and self.staff_id:
+            errors["staff"] = _("外聘专家不关联工作人员账户。")
+        if not self.external and not self.staff_id:
+            errors["staff"] = _("本部门执法检查人员须关联工作人员账户。")
+        if self.external and not self.name.strip():
+            errors["name"] = _("外聘专家须填写姓名。")
+        if self.staff_id and self.department_id and self.staff.department_id != self.department_id:
+            errors["department"] = _("所属部门须为该工作人员所在部门。")
+        self.certificate_number = self.certificate_number.strip()
+        if self.certificate_number and (Inspector.objects.filter(certificate_number=self.certificate_number)
+                                        .exclude(pk=self.pk).exists()):
+            errors["certificate_number"] = _("执法证号已被登记。")
+        if errors:
+            raise ValidationError(errors)
+
+
+class InspectorConflict(models.Model):
+    """A declared conflict of interest (回避): this inspector is never drawn for this institution.
+
+    It names an institution but is not a supervision record about it — nobody inspects, finds or verifies
+    anything on it, and no duty grants an action on it. It is a constraint of the inspector directory that
+    the draw reads, so it is a plain model kept by whoever keeps the directory, not a RegulatedRecord with a
+    copied region and domain.
+    """
+
+    inspector = models.ForeignKey(Inspector, verbose_name=_("执法检查人员"), on_delete=models.CASCADE,
+                                  related_name="conflicts")
+    institution = models.ForeignKey("institutions.Institution", verbose_name=_("养老机构"), on_delete=models.CASCADE,
+                                    related_name="inspector_conflicts")
+    reason = models.TextField(_("回避事由"))
+    declared_at = models.DateTimeField(_("申报时间"), auto_now_add=True)
+    declared_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("申报人"), null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-declared_at", "-id"]
+        verbose_name = _("回避申报")
+        verbose_name_plural = _("回避申报")
+        constraints = [models.UniqueConstraint(fields=["inspector", "institution"],
+                                               name="one_conflict_per_inspector_institution")]
+
+    def __str__(self):
+        return f"{self.inspector.display_name} × {self.institution}"
+
+
+# ------------------------------------------------------------------------------------------- annual plan
+
+
+class InspectionPlan(models.Model):
+    """An annual "双随机、一公开" plan, led by a civil-affairs department over its region.
+
+    Every operating institution of the region is inspected at least once a year; `sampling_ratio` is the share
+    drawn again beyond that, weighted by the risk and list multipliers (neutral 1.0 until credit sets risk
+    levels and lists). A plan is a city or district programme, not a record about one institution, so it is not
+    a RegulatedRecord.
+    """
+
+    year = models.PositiveIntegerField(_("年度"))
+    title = models.CharField(_("计划名称"), max_length=128)
+    lead_department = models.ForeignKey(Department, verbose_name=_("牵头部门"), on_delete=models.PROTECT,
+                                        related_name="led_plans")
+    participating_departments = models.ManyToManyField(Department, verbose_name=_("参与部门"), blank=True,
+                                                       related_name="joined_plans")
+    checklist_version = models.ForeignKey(ChecklistVersion, verbose_name=_("检查事项清单版本"),
+                                          on_delete=models.PROTECT, related_name="plans")
+    sampling_ratio = models.DecimalField(
+        _("抽查比例"), max_digits=4, decimal_places=3, default=Decimal("0.200"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
+        help_text=_("每家机构每年至少检查一次之外，再随机抽取的比例（0–1）。"))
+    risk_multipliers = models.JSONField(_("风险等级倍数"), default=neutral_risk_multipliers)
+    list_multipliers = models.JSONField(_("名单倍数"), default=neutral_list_multipliers)
+    joint_preferred = models.BooleanField(_("优先联合检查"), default=True)
+    state = models.CharField(_("状态"), max_length=16, choices=PlanState.choices, default=PlanState.DRAFT)
+    published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("创建人"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-year", "-id"]
+        verbose_name = _("年度抽查计划")
+        verbose_name_plural = _("年度抽查计划")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(sampling_ratio__gte=0, sampling_ratio__lte=1),
+                                   name="plan_sampling_ratio_0_1"),
+            models.UniqueConstraint(fields=["lead_department", "year", "title"], name="unique_plan_title_per_year"),
+        ]
+
+    def __str__(self):
+        return f"{self.year} {self.title}"
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        errors = {}
+        if self.lead_department_id and self.lead_department.kind.code != "civil_affairs":
+            errors["lead_department"] = _("年度抽查计划由民政部门牵头。")
+        for field, keys in (("risk_multipliers", RiskLevel.values), ("list_multipliers", ListKind.values)):
+            value = getattr(self, field)
+            if not isinstance(value, dict) or set(value) != set(keys) or not all(
+                    isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in value.values()):
+                errors[field] = _("须为 %(keys)s 各一个正数。") % {"keys": "、".join(keys)}
+        if errors:
+            raise ValidationError(errors)

@@ -1,0 +1,52 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ChecklistCategory(models.TextChoices):
+    KEY = "key", _("重点检查事项")
+    GENERAL = "general", _("一般检查事项")
+
+
+class Confidence(models.TextChoices):
+    HIGH = "high", _("高")
+    MEDIUM = "medium", _("中")
+    LOW = "low", _("低")
+
+
+class PlanState(models.TextChoices):
+    DRAFT = "draft", _("草稿")
+    PUBLISHED = "published", _("已发布")
+
+
+# state → the states a plan may move to. A published plan is the public commitment the draws are made
+# against, so it never goes back to draft.
+PLAN_TRANSITIONS: dict[str, frozenset[str]] = {
+    PlanState.DRAFT: frozenset({PlanState.PUBLISHED}),
+    PlanState.PUBLISHED: frozenset(),
+}
+
+
+class RiskLevel(models.TextChoices):
+    """The levels `institution.risk_level` takes once credit maintains it (DESIGN §2)."""
+
+    LOW = "low", _("低风险")
+    MEDIUM = "medium", _("中风险")
+    HIGH = "high", _("高风险")
+
+
+class ListKind(models.TextChoices):
+    WATCH = "watch", _("重点关注名单")
+    BLACK = "black", _("失信联合惩戒对象名单")
+    RED = "red", _("红名单")
+
+
+NEUTRAL_RISK_MULTIPLIERS = {RiskLevel.LOW.value: 1.0, RiskLevel.MEDIUM.value: 1.0, RiskLevel.HIGH.value: 1.0}
+NEUTRAL_LIST_MULTIPLIERS = {ListKind.WATCH.value: 1.0, ListKind.BLACK.value: 1.0, ListKind.RED.value: 1.0}
+
+
+def neutral_risk_multipliers() -> dict:
+    return dict(NEUTRAL_RISK_MULTIPLIERS)
+
+
+def neutral_list_multipliers() -> dict:
+    return dict(NEUTRAL_LIST_MULTIPLIERS)
