@@ -11,7 +11,16 @@ from agencies.access import can
 from agencies.choices import Action
 from institutions.models import Institution
 
-from .models import Finding, FindingGroupObjectPermission, FindingUserObjectPermission
+from .models import (
+    ChecklistItem,
+    ChecklistVersion,
+    Finding,
+    FindingGroupObjectPermission,
+    FindingUserObjectPermission,
+    InspectionPlan,
+    Inspector,
+    InspectorConflict,
+)
 
 
 class FindingAdminForm(forms.ModelForm):
@@ -118,3 +127,110 @@ class FindingUserObjectPermissionAdmin(_FindingGrantAdmin):
     list_select_related = [*_FindingGrantAdmin.list_select_related, "user"]
     search_fields = [*_FindingGrantAdmin.search_fields, "user__username"]
     autocomplete_fields = ["content_object", "user"]
+
+
+# ------------------------------------------------------------------ checklist catalog, directory, annual plans
+# Versions and plans change state only through their services (inspections.services), which write the audit
+# rows: here their state fields are read-only, and items are editable only while their version is a draft.
+
+
+class ChecklistItemInline(admin.TabularInline):
+    model = ChecklistItem
+    fields = ["position", "code", "category", "domain", "text", "responsible_kind", "confidence"]
+    extra = 0
+    show_change_link = True
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and (obj is None or obj.is_draft)
+
+    def has_add_permission(self, request, obj=None):
+        return super().has_add_permission(request, obj) and (obj is None or obj.is_draft)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and (obj is None or obj.is_draft)
+
+
+@admin.register(ChecklistVersion)
+class ChecklistVersionAdmin(admin.ModelAdmin):
+    list_display = ["number", "active", "published_at", "based_on", "created_at"]
+    readonly_fields = ["number", "based_on", "active", "published_at", "created_at"]
+    fields = ["number", "based_on", "note", "active", "published_at", "created_at"]
+    inlines = [ChecklistItemInline]
+
+    def has_add_permission(self, request):
+        return False  # a new version is a copy made by checklist_new_version()
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and (obj is None or obj.is_draft)
+
+
+@admin.register(ChecklistItem)
+class ChecklistItemAdmin(admin.ModelAdmin):
+    list_display = ["code", "version", "category", "domain", "responsible_kind", "confidence"]
+    list_filter = ["version", "category", "domain", "responsible_kind"]
+    search_fields = ["code", "text", "basis"]
+    list_select_related = ["version", "domain", "responsible_kind"]
+    filter_horizontal = ["supporting_kinds"]
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and (obj is None or obj.version.is_draft)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and (obj is None or obj.version.is_draft)
+
+
+class InspectorConflictInline(admin.TabularInline):
+    model = InspectorConflict
+    fields = ["institution", "reason", "declared_by", "declared_at"]
+    readonly_fields = ["declared_by", "declared_at"]
+    autocomplete_fields = ["institution"]
+    extra = 0
+
+
+@admin.register(Inspector)
+class InspectorAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "department", "certificate_number", "external", "active"]
+    list_filter = ["active", "external", "department__kind"]
+    search_fields = ["name", "organisation", "certificate_number", "staff__user__username",
+                     "staff__user__first_name", "staff__user__last_name"]
+    list_select_related = ["department", "staff__user"]
+    autocomplete_fields = ["department"]
+    raw_id_fields = ["staff"]
+    filter_horizontal = ["domains"]
+    readonly_fields = ["created_at", "deactivated_at"]
+    inlines = [InspectorConflictInline]
+
+
+@admin.register(InspectorConflict)
+class InspectorConflictAdmin(admin.ModelAdmin):
+    list_display = ["inspector", "institution", "declared_at", "declared_by"]
+    search_fields = ["institution__name", "inspector__name", "reason"]
+    list_select_related = ["inspector__department", "inspector__staff__user", "institution", "declared_by"]
+    autocomplete_fields = ["institution"]
+    raw_id_fields = ["inspector"]
+    readonly_fields = ["declared_at", "declared_by"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.declared_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(InspectionPlan)
+class InspectionPlanAdmin(admin.ModelAdmin):
+    list_display = ["year", "title", "lead_department", "state", "checklist_version", "published_at"]
+    list_filter = ["year", "state"]
+    search_fields = ["title", "lead_department__name"]
+    list_select_related = ["lead_department", "checklist_version"]
+    autocomplete_fields = ["lead_department"]
+    filter_horizontal = ["participating_departments"]
+    readonly_fields = ["state", "published_at", "created_by", "created_at"]
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or obj.state == "draft")
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)

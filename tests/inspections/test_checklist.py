@@ -77,3 +77,19 @@ def test_only_civil_affairs_edits_the_catalog(users):
     draft = checklist_new_version(users["civil_city"])
     with pytest.raises(PermissionDenied):
         checklist_publish(users["inspector_2"], draft)
+
+
+@pytest.mark.parametrize("model", ["checklistversion", "checklistitem", "inspector", "inspectorconflict",
+                                   "inspectionplan"])
+def test_admin_pages_load(client, users, model):
+    client.force_login(users["admin"])
+    assert client.get(f"/admin/inspections/{model}/").status_code == 200
+    assert client.get(f"/admin/inspections/{model}/add/").status_code in (200, 403)
+
+
+def test_admin_version_page_lists_items_read_only(client, users):
+    client.force_login(users["admin"])
+    version = ChecklistVersion.objects.get(number=1)
+    response = client.get(f"/admin/inspections/checklistversion/{version.pk}/change/")
+    assert response.status_code == 200
+    assert "KEY-SVC-01" in response.content.decode()
