@@ -131,7 +131,8 @@ def test_restrict_and_has_perm_agree_on_every_demo_user_and_record():
 
 def test_filing_review_stays_with_civil_affairs(users):
     """Seed 004 2.5 and seed 003 一(一): the district civil-affairs bureau is the filing authority. Joint duties
-    (000任务38, 001-1 …) name market regulation beside it, but their `action_limits` keep 备案审核 with civil affairs."""
+    (000任务38, 001-1 …) name market regulation beside it; their `action_limits` keep 备案审核 with civil
+    affairs."""
     from institutions.models import Filing
 
     filing = Filing.objects.filter(region_code=HEPING).first()

@@ -16,7 +16,11 @@ def po_entries():
     """(context, msgid, msgstr or (singular, plural)) for every entry of the .po — a small reader for our file."""
     def joined(block, keyword):
         m = re.search(rf'^{re.escape(keyword)} ((?:".*"\n)+)', block, re.M)
-        return None if m is None else "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', m.group(1))).replace('\\"', '"')
+        if m is None:
+            return None
+        raw = "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', m.group(1)))
+        # PO strings are C-escaped (\n, \t, \", \\): decode them as msgfmt does.
+        return re.sub(r"\\(.)", lambda e: {"n": "\n", "t": "\t"}.get(e.group(1), e.group(1)), raw)
 
     for block in PO.read_text(encoding="utf-8").split("\n\n")[1:]:
         block += "\n"
