@@ -165,6 +165,37 @@ def get_access_context(user) -> AccessContext:
     return ctx
 
 
+def department_context(department) -> AccessContext:
+    """A department's own statutory scope, as if one of its staff asked (for routing and notifications)."""
+    clauses, duty_grants = compute_kind_clauses(department.kind_id)
+    return AccessContext(user_id=0, department_id=department.id, region_prefix=department.region.scope_code,
+                         clauses=clauses, duty_grants=duty_grants)
+
+
+def department_may(department, action: str, obj) -> bool:
+    """Whether the duty catalog gives `department` `action` on `obj` — the same evaluation as `restrict()`."""
+    return bool(statutory_clauses_for(obj, department_context(department), action))
+
+
+def departments_covering(obj, action: str = Action.VIEW) -> list:
+    """Every department (city or district) whose duties give it `action` on `obj`: who is told of it."""
+    from .models import Department
+
+    region_code = getattr(obj, type(obj).access_region_field)
+    found, clauses_by_kind = [], {}
+    for department in Department.objects.select_related("region").order_by("id"):
+        prefix = department.region.scope_code
+        if not region_code.startswith(prefix):
+            continue
+        if department.kind_id not in clauses_by_kind:
+            clauses_by_kind[department.kind_id] = compute_kind_clauses(department.kind_id)[0]
+        ctx = AccessContext(user_id=0, department_id=department.id, region_prefix=prefix,
+                            clauses=clauses_by_kind[department.kind_id])
+        if statutory_clauses_for(obj, ctx, action):
+            found.append(department)
+    return found
+
+
 # --------------------------------------------------------------------------------------------- models
 
 

@@ -18,7 +18,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from agencies.access import AccessContext, can, compute_kind_clauses, statutory_clauses_for
+from agencies.access import can, department_may
 from agencies.audit import audit_record
 from agencies.calendar import add_working_days
 from agencies.choices import Action, RegionLevel
@@ -88,33 +88,6 @@ def district_department(kind_code: str, region: Region) -> Department:
     if department is None:
         raise ValidationError(_("%(district)s没有%(kind)s。") % {"district": district.name, "kind": kind_code})
     return department
-
-
-def department_covers(department: Department, obj, action: str) -> bool:
-    """Whether the duty catalog gives `department` `action` on `obj` (same evaluation as `restrict()`)."""
-    clauses, _grants = compute_kind_clauses(department.kind_id)
-    ctx = AccessContext(user_id=0, department_id=department.id, region_prefix=department.region.scope_code,
-                        clauses=clauses)
-    return bool(statutory_clauses_for(obj, ctx, action))
-
-
-def departments_covering(obj, action: str = Action.VIEW) -> list[Department]:
-    """Every department (district or city) whose duties let it take `action` on `obj`."""
-    region_code = obj.region_code
-    candidates = Department.objects.select_related("region").order_by("id")
-    clauses_by_kind = {}
-    found = []
-    for department in candidates:
-        prefix = department.region.scope_code
-        if not region_code.startswith(prefix):
-            continue
-        if department.kind_id not in clauses_by_kind:
-            clauses_by_kind[department.kind_id] = compute_kind_clauses(department.kind_id)[0]
-        ctx = AccessContext(user_id=0, department_id=department.id, region_prefix=prefix,
-                            clauses=clauses_by_kind[department.kind_id])
-        if statutory_clauses_for(obj, ctx, action):
-            found.append(department)
-    return found
 
 
 def own_institutions(user):
@@ -192,7 +165,7 @@ def lead_record_check(actor, lead, checked_on, notes) -> Lead:
 def _referral_department(lead: Lead, outcome: str) -> Department:
     """The competent department of the lead's district for a referral outcome, confirmed by the duty catalog."""
     department = district_department(REFERRAL_KINDS[outcome], lead.region)
-    if not department_covers(department, lead, Action.ACCEPT_REFERRAL):
+    if not department_may(department, Action.ACCEPT_REFERRAL, lead):
         raise ValidationError({"outcome": _("依照责任清单，%(dept)s不负责此类线索，不能移交。") % {
             "dept": department.name}})
     return department

@@ -23,7 +23,7 @@ def _staff_emails(departments) -> list[str]:
 @shared_task
 def notify_incident(report_id: int) -> int:
     """E-mail the staff of every department whose duties let it view the report (the routing IS the catalog)."""
-    from ..services.records import departments_covering
+    from agencies.access import departments_covering
 
     report = IncidentReport.objects.select_related("institution", "domain").filter(pk=report_id).first()
     if report is None:
