@@ -12,7 +12,17 @@ from django.utils.translation import gettext_lazy as _
 from agencies.choices import Action, InstitutionFact, RegionLevel
 from agencies.models import Region
 
-from .models import Institution, InstitutionUserObjectPermission
+from .models import (
+    DisclosureItem,
+    EmergencyDrill,
+    Filing,
+    IncidentReport,
+    Institution,
+    InstitutionUserObjectPermission,
+    Lead,
+    OnSiteCheck,
+    StarRating,
+)
 from .services import EDITABLE_FIELDS, institution_update
 
 FACT_FIELDS = list(InstitutionFact.values)
@@ -79,7 +89,6 @@ class InstitutionUserObjectPermissionAdmin(admin.ModelAdmin):
 
 # --- Leads, disclosure, ratings, incidents, drills (institutions.services.records) -----------------------------
 # Read-only in the back office: every write goes through its service (transition table, audit row, notification).
-from .models import DisclosureItem, EmergencyDrill, IncidentReport, Lead, StarRating  # noqa: E402
 
 
 class RestrictedReadOnlyAdmin(admin.ModelAdmin):
@@ -133,3 +142,20 @@ class EmergencyDrillAdmin(RestrictedReadOnlyAdmin):
     list_display = ["institution", "held_on", "topic", "participants"]
     search_fields = ["institution__name", "topic"]
     list_select_related = ["institution"]
+
+
+@admin.register(Filing)
+class FilingAdmin(RestrictedReadOnlyAdmin):
+    # Filings change only through the filing services (transition table, receipt numbers, audit rows).
+    list_display = ["name", "kind", "state", "number", "submitted_at", "reviewed_at", "review_department"]
+    list_filter = ["state", "kind"]
+    search_fields = ["name", "=number", "institution__uscc"]
+    list_select_related = ["review_department"]
+
+
+@admin.register(OnSiteCheck)
+class OnSiteCheckAdmin(RestrictedReadOnlyAdmin):
+    list_display = ["institution", "department", "due_date", "status", "result", "checked_on"]
+    list_filter = ["status", "result"]
+    search_fields = ["institution__name"]
+    list_select_related = ["institution", "department"]

@@ -294,3 +294,13 @@ def test_calendar_year_cannot_be_marked_complete_with_nothing_entered(superuser_
     assert response.status_code == 200 and response.context["adminform"].form.non_field_errors()
     CalendarDay.objects.create(date=dt.date(2028, 1, 1), is_working_day=False, name="元旦")
     assert superuser_client.post(url, {"year": 2028, "complete": "on", "note": ""}).status_code == 302
+
+
+@pytest.mark.parametrize("url", ["/admin/institutions/filing/", "/admin/institutions/onsitecheck/"])
+def test_filing_changelists_load_read_only(client, users, url, django_assert_max_num_queries):
+    client.force_login(users["admin"])
+    # session, user, the page (select_related), its count, and the admin's own bookkeeping
+    with django_assert_max_num_queries(12):
+        response = client.get(url)
+    assert response.status_code == 200
+    assert client.get(url + "add/").status_code == 403  # changes go through the filing services only
