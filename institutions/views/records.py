@@ -223,21 +223,28 @@ def incident_list(request):
     return render(request, "institutions/records/incident_list.html", {"page": _page(request, reports)})
 
 
-@login_required
-def incident_report_view(request):
+def _institution_form(request, form_class, service, *, title, help_text, done_message, done_url):
+    """The institution side's report forms: the account's own institution, the form, the service, a redirect."""
     institution = _own_institution(request.user, request.GET.get("institution"))
-    form = IncidentForm(request.POST or None)
+    form = form_class(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            incident_report(request.user, institution, **form.cleaned_data)
+            service(request.user, institution, **form.cleaned_data)
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
-            messages.success(request, _("突发事件已报告，负责的部门将收到通知。"))
-            return redirect("records-incident-list")
+            messages.success(request, done_message)
+            return redirect(done_url)
     return render(request, "institutions/records/form.html", {
-        "form": form, "title": _("报告突发事件"), "institution": institution,
-        "help": _("发生生产安全事故和突发事件的，应立即处置，并及时向区应急管理部门和民政部门报告。")})
+        "form": form, "title": title, "institution": institution, "help": help_text})
+
+
+@login_required
+def incident_report_view(request):
+    return _institution_form(
+        request, IncidentForm, incident_report, title=_("报告突发事件"),
+        help_text=_("发生生产安全事故和突发事件的，应立即处置，并及时向区应急管理部门和民政部门报告。"),
+        done_message=_("突发事件已报告，负责的部门将收到通知。"), done_url="records-incident-list")
 
 
 @login_required
@@ -248,19 +255,10 @@ def drill_list(request):
 
 @login_required
 def drill_create(request):
-    institution = _own_institution(request.user, request.GET.get("institution"))
-    form = DrillForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            drill_record(request.user, institution, **form.cleaned_data)
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-        else:
-            messages.success(request, _("应急演练已记录。"))
-            return redirect("records-drill-list")
-    return render(request, "institutions/records/form.html", {
-        "form": form, "title": _("记录应急演练"), "institution": institution,
-        "help": _("养老服务机构每半年至少开展1次应急演练。")})
+    return _institution_form(
+        request, DrillForm, drill_record, title=_("记录应急演练"),
+        help_text=_("养老服务机构每半年至少开展1次应急演练。"),
+        done_message=_("应急演练已记录。"), done_url="records-drill-list")
 
 
 @login_required
