@@ -1,6 +1,10 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+# Maintained on the institution by credit (a lower app), read here by the draw.
+from institutions.choices import CreditList as ListKind
+from institutions.choices import RiskLevel
+
 
 class ChecklistCategory(models.TextChoices):
     KEY = "key", _("重点检查事项")
@@ -26,18 +30,6 @@ PLAN_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 
-class RiskLevel(models.TextChoices):
-    """The levels `institution.risk_level` takes once credit maintains it (DESIGN §2)."""
-
-    LOW = "low", _("低风险")
-    MEDIUM = "medium", _("中风险")
-    HIGH = "high", _("高风险")
-
-
-class ListKind(models.TextChoices):
-    WATCH = "watch", _("重点关注名单")
-    BLACK = "black", _("失信联合惩戒对象名单")
-    RED = "red", _("红名单")
 
 
 NEUTRAL_RISK_MULTIPLIERS = {RiskLevel.LOW.value: 1.0, RiskLevel.MEDIUM.value: 1.0, RiskLevel.HIGH.value: 1.0}

@@ -38,10 +38,10 @@ def plan_candidates(plan: InspectionPlan) -> list[PlanCandidate]:
     Coverage is the lead department's region, read through `Institution.objects.restrict()` as the plan's
     creator (so a plan never reaches an institution its author may not see; a plan whose creator's account is
     gone falls back to the region alone) and bounded by the lead department's
-    region prefix. The weight reads `institution.risk_level` and `institution.credit_list` when the credit app
-    provides them; until then every institution is medium risk on no list, i.e. weight 1.0 under the neutral
-    defaults. `inspected_this_year` is False for every institution until the inspections model exists to feed
-    it: the draw then puts the not-yet-inspected first as the year runs out.
+    region prefix. The weight reads `institution.risk_level` and `institution.credit_list`, which the credit app
+    maintains (medium risk on no list until it has graded an institution). `inspected_this_year` is False for
+    every institution until the inspections model exists to feed it: the draw then puts the not-yet-inspected
+    first as the year runs out.
     """
     prefix = plan.lead_department.region.scope_code
     queryset = Institution.objects.filter(status=InstitutionStatus.OPERATING, region_code__startswith=prefix)
@@ -49,8 +49,8 @@ def plan_candidates(plan: InspectionPlan) -> list[PlanCandidate]:
         queryset = queryset.restrict(plan.created_by, Action.VIEW)
     candidates = []
     for institution in queryset.order_by("region_code", "uscc"):
-        risk_level = getattr(institution, "risk_level", None) or RiskLevel.MEDIUM
-        list_kind = getattr(institution, "credit_list", None) or None
+        risk_level = institution.risk_level or RiskLevel.MEDIUM
+        list_kind = institution.credit_list or None
         candidates.append(PlanCandidate(
             institution=institution, risk_level=risk_level, list_kind=list_kind,
             weight=candidate_weight(plan, risk_level, list_kind), inspected_this_year=False))

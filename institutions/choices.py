@@ -8,6 +8,22 @@ class InstitutionStatus(models.TextChoices):
     CLOSED = "closed", _("已关闭")
 
 
+class RiskLevel(models.TextChoices):
+    """An institution's risk level (风险分级, seed 000 #13): credit writes it, the inspection draw reads it."""
+
+    LOW = "low", _("低风险")
+    MEDIUM = "medium", _("中风险")
+    HIGH = "high", _("高风险")
+
+
+class CreditList(models.TextChoices):
+    """The credit list an institution stands on, if any (credit writes it, the draw reads it)."""
+
+    WATCH = "watch", _("重点关注名单")
+    BLACK = "black", _("失信联合惩戒对象名单")
+    RED = "red", _("红名单")
+
+
 class LegalForm(models.TextChoices):
     ENTERPRISE = "enterprise", _("企业")
     SOCIAL_SERVICE = "social_service", _("社会服务机构（民办非企业单位）")

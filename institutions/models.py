@@ -8,6 +8,7 @@ from agencies.choices import FACT_BITS, InstitutionFact, action_permissions
 from agencies.models import Department, Domain, Region
 
 from .choices import (
+    CreditList,
     DisclosureKind,
     FilingKind,
     FilingState,
@@ -23,6 +24,7 @@ from .choices import (
     OnSiteCheckStatus,
     ProfitNature,
     PropertyType,
+    RiskLevel,
 )
 from .uscc import validate_uscc
 
@@ -50,6 +52,10 @@ class Institution(models.Model):
         _("备案状态"), max_length=16, choices=FilingStatus.choices, default=FilingStatus.UNFILED, db_index=True
     )
     star_level = models.PositiveSmallIntegerField(_("等级（星级）"), null=True, blank=True)
+    # Written by the credit app (a higher layer), read by the inspection draw (DESIGN §2).
+    risk_level = models.CharField(_("风险等级"), max_length=8, choices=RiskLevel.choices, default=RiskLevel.MEDIUM)
+    credit_list = models.CharField(_("信用名单"), max_length=8, choices=CreditList.choices, blank=True, default="")
+    credit_grade = models.CharField(_("信用等级"), max_length=1, blank=True, default="")
     region = models.ForeignKey(
         Region, verbose_name=_("所在区划"), on_delete=models.PROTECT, related_name="institutions"
     )
