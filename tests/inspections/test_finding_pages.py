@@ -9,8 +9,8 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from agencies.models import Duty
-from inspections import views
 from inspections.models import Finding
+from inspections.views import findings as views
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,4 @@
-"""Services of the inspections app: the checklist catalog, the inspector directory and annual plans.
+"""The checklist catalog, the inspector directory and annual plans.
 
 Each service is one transaction that checks who may act, writes the change and its audit row together
 (`agencies.audit.audit_record`), and raises `ValidationError` (naming the field where there is one) or
@@ -14,8 +14,8 @@ from django.utils.translation import gettext as _
 from agencies.audit import audit_record
 from agencies.models import Department
 
-from .choices import PLAN_TRANSITIONS, PlanState
-from .models import ChecklistItem, ChecklistVersion, InspectionPlan, Inspector, InspectorConflict
+from ..choices import PLAN_TRANSITIONS, PlanState
+from ..models import ChecklistItem, ChecklistVersion, InspectionPlan, Inspector, InspectorConflict
 
 CIVIL_AFFAIRS = "civil_affairs"
 COPIED_ITEM_FIELDS = ("position", "code", "category", "domain", "text", "basis", "responsible_kind", "confidence",

@@ -12,8 +12,8 @@ from agencies.choices import RegionLevel
 from agencies.models import Region
 from agencies.views import style_filter_form, wants_fragment
 
-from .filtersets import FindingFilterSet
-from .models import Finding
+from ..filtersets import FindingFilterSet
+from ..models import Finding
 
 PAGE_SIZE = 50
 COUNT_CAP = 1000

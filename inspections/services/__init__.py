@@ -1,0 +1,18 @@
+"""Services of the inspections app (writes), one module per capability; the public names are re-exported here.
+
+Each service is one transaction that checks who may act, writes the change and its audit row together
+(`agencies.audit.audit_record`), and raises `ValidationError` (naming the field where there is one) or
+`PermissionDenied`.
+"""
+
+from .catalog import (  # noqa: F401
+    checklist_item_update,
+    checklist_new_version,
+    checklist_publish,
+    conflict_declare,
+    inspector_deactivate,
+    inspector_register,
+    plan_create,
+    plan_publish,
+    plan_transition,
+)
