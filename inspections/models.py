@@ -13,9 +13,19 @@ from institutions.models import RegulatedRecord
 from .choices import (
     ChecklistCategory,
     Confidence,
+    FindingState,
+    InspectionKind,
+    InspectionState,
+    ItemResultValue,
     ListKind,
     PlanState,
+    RectificationDecision,
+    ReferralKind,
+    ReferralState,
     RiskLevel,
+    Severity,
+    SupervisedCaseState,
+    SuspensionState,
     neutral_list_multipliers,
     neutral_risk_multipliers,
 )
@@ -30,6 +40,26 @@ class Finding(RegulatedRecord):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("记录人"), null=True, blank=True,
                                    on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
+    # Where it was found and against what (empty for a finding recorded outside an inspection).
+    inspection = models.ForeignKey("Inspection", verbose_name=_("检查"), null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="findings")
+    checklist_item = models.ForeignKey("ChecklistItem", verbose_name=_("检查事项"), null=True, blank=True,
+                                       on_delete=models.PROTECT, related_name="findings")
+    severity = models.CharField(_("隐患等级"), max_length=8, choices=Severity.choices, default=Severity.GENERAL,
+                                db_index=True)
+    basis = models.TextField(_("法律依据"), blank=True)
+    found_on = models.DateField(_("发现日期"), null=True, blank=True)
+    # 谁检查、谁验收: the department that verifies the rectification (the finding department, or the competent
+    # department a referral handed it to).
+    verifying_department = models.ForeignKey(Department, verbose_name=_("验收部门"), null=True, blank=True,
+                                             on_delete=models.PROTECT, related_name="findings_to_verify")
+    rectification_working_days = models.PositiveSmallIntegerField(_("整改期限（工作日）"), null=True, blank=True)
+    rectification_due = models.DateField(_("整改截止日期"), null=True, blank=True, db_index=True)
+    state = models.CharField(_("整改状态"), max_length=12, choices=FindingState.choices, default=FindingState.OPEN,
+                             db_index=True)
+    closed_at = models.DateTimeField(_("销号时间"), null=True, blank=True)
+    reminded_at = models.DateTimeField(_("逾期提醒时间"), null=True, blank=True)
+    escalated_at = models.DateTimeField(_("逾期升级时间"), null=True, blank=True)
 
     class Meta:
         ordering = ["-id"]
@@ -292,3 +322,303 @@ class InspectionPlan(models.Model):
                 errors[field] = _("须为 %(keys)s 各一个正数。") % {"keys": "、".join(keys)}
         if errors:
             raise ValidationError(errors)
+
+
+# ------------------------------------------------------------------------------------------- inspections
+
+
+class Inspection(RegulatedRecord):
+    """One on-site inspection of one institution: planned (from a draw), special, or case (unannounced).
+
+    Its `domain` is 协同监管机制 (supervision_mechanism): the inspection as an event of joint supervision, read
+    by whoever the duty catalog gives that domain over the region; the departments and inspectors of its team
+    get explicit grants (InspectionGroupObjectPermission / InspectionUserObjectPermission). What was found is
+    in the findings, each in its own domain, so a team member sees only the findings its own duty covers.
+    """
+
+    kind = models.CharField(_("检查类型"), max_length=12, choices=InspectionKind.choices)
+    state = models.CharField(_("状态"), max_length=12, choices=InspectionState.choices,
+                             default=InspectionState.SCHEDULED, db_index=True)
+    plan = models.ForeignKey(InspectionPlan, verbose_name=_("年度计划"), null=True, blank=True,
+                             on_delete=models.PROTECT, related_name="inspections")
+    lead_department = models.ForeignKey(Department, verbose_name=_("牵头部门"), on_delete=models.PROTECT,
+                                        related_name="led_inspections")
+    departments = models.ManyToManyField(Department, verbose_name=_("参与部门"), blank=True,
+                                         related_name="joined_inspections")
+    inspectors = models.ManyToManyField(Inspector, verbose_name=_("检查人员"), through="InspectionTeamMember",
+                                        related_name="inspections")
+    checklist_version = models.ForeignKey(ChecklistVersion, verbose_name=_("检查事项清单版本"),
+                                          on_delete=models.PROTECT, related_name="inspections")
+    items = models.ManyToManyField(ChecklistItem, verbose_name=_("检查事项"), blank=True,
+                                   related_name="inspections")
+    origin = models.CharField(_("检查来源"), max_length=255, blank=True,
+                              help_text=_("案件检查的线索来源，如投诉、线索或移送编号。"))
+    scheduled_for = models.DateField(_("计划检查日期"))
+    notice_due = models.DateField(_("最迟通知日期"), null=True, blank=True)
+    notified_at = models.DateTimeField(_("通知时间"), null=True, blank=True)
+    started_at = models.DateTimeField(_("开始检查时间"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    publish_due = models.DateField(_("公开截止日期"), null=True, blank=True)
+    published_at = models.DateTimeField(_("公开时间"), null=True, blank=True)
+    public_summary = models.TextField(_("公开结果摘要"), blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("创建人"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-scheduled_for", "-id"]
+        verbose_name = _("检查")
+        verbose_name_plural = _("检查")
+        indexes = [
+            models.Index(fields=["domain", "region_code", "id"], name="inspection_scope_idx"),
+            models.Index(fields=["institution", "id"], name="inspection_institution_idx"),
+        ]
+        permissions = action_permissions("inspection")
+
+    def __str__(self):
+        return f"{self.institution} · {self.get_kind_display()} · {self.scheduled_for}"
+
+
+class InspectionGroupObjectPermission(GroupObjectPermissionBase):
+    """A department on the inspection's team (guardian direct FK grant)."""
+
+    content_object = models.ForeignKey(Inspection, on_delete=models.CASCADE)
+
+    class Meta(GroupObjectPermissionBase.Meta):
+        verbose_name = _("检查组部门授权")
+        verbose_name_plural = _("检查组部门授权")
+
+
+class InspectionUserObjectPermission(UserObjectPermissionBase):
+    """An inspector on the inspection's team (guardian direct FK grant)."""
+
+    content_object = models.ForeignKey(Inspection, on_delete=models.CASCADE)
+
+    class Meta(UserObjectPermissionBase.Meta):
+        verbose_name = _("检查人员授权")
+        verbose_name_plural = _("检查人员授权")
+
+
+class InspectionTeamMember(models.Model):
+    """An inspector on an inspection's team, and their sign-off (at least two sign, seed 002 / 行政检查办法)."""
+
+    inspection = models.ForeignKey(Inspection, verbose_name=_("检查"), on_delete=models.CASCADE,
+                                   related_name="team")
+    inspector = models.ForeignKey(Inspector, verbose_name=_("检查人员"), on_delete=models.PROTECT,
+                                  related_name="team_memberships")
+    signed_at = models.DateTimeField(_("签字时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["inspection", "id"]
+        verbose_name = _("检查组成员")
+        verbose_name_plural = _("检查组成员")
+        constraints = [models.UniqueConstraint(fields=["inspection", "inspector"], name="one_membership_per_inspector")]
+
+    def __str__(self):
+        return f"{self.inspection} · {self.inspector.display_name}"
+
+
+class ItemResult(models.Model):
+    """The result of one checklist item at one inspection (合格 / 不合格 / 不适用). Read through its inspection."""
+
+    inspection = models.ForeignKey(Inspection, verbose_name=_("检查"), on_delete=models.CASCADE,
+                                   related_name="item_results")
+    item = models.ForeignKey(ChecklistItem, verbose_name=_("检查事项"), on_delete=models.PROTECT,
+                             related_name="results")
+    result = models.CharField(_("检查结果"), max_length=4, choices=ItemResultValue.choices)
+    note = models.TextField(_("说明"), blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("记录人"), null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="+")
+    recorded_at = models.DateTimeField(_("记录时间"), auto_now=True)
+
+    class Meta:
+        ordering = ["inspection", "item__position", "id"]
+        verbose_name = _("检查事项结果")
+        verbose_name_plural = _("检查事项结果")
+        constraints = [models.UniqueConstraint(fields=["inspection", "item"], name="one_result_per_item")]
+
+    def __str__(self):
+        return f"{self.item.code}：{self.get_result_display()}"
+
+
+def _evidence_path(instance, filename):
+    """Server-generated names: the uploader's file name is kept as data, never used on disk."""
+    import os
+    import uuid
+
+    from django.utils import timezone
+
+    ext = os.path.splitext(filename)[1].lower()[:10]
+    return f"inspections/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{ext}"
+
+
+class FindingPhoto(models.Model):
+    """A photo taken on site for a finding; served only through a permission-checked view."""
+
+    finding = models.ForeignKey(Finding, verbose_name=_("问题隐患"), on_delete=models.CASCADE, related_name="photos")
+    file = models.FileField(_("文件"), upload_to=_evidence_path)
+    original_name = models.CharField(_("原文件名"), max_length=255, blank=True)
+    content_type = models.CharField(_("文件类型"), max_length=64, blank=True)
+    size = models.PositiveIntegerField(_("大小（字节）"), default=0)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("上传人"), null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="+")
+    uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["finding", "id"]
+        verbose_name = _("问题照片")
+        verbose_name_plural = _("问题照片")
+
+    def __str__(self):
+        return self.original_name or self.file.name
+
+
+class Rectification(models.Model):
+    """The institution's answer to a finding (measures and evidence), and the verifying department's decision.
+
+    Read through its finding (`Finding.objects.restrict(...)`), never on its own.
+    """
+
+    finding = models.ForeignKey(Finding, verbose_name=_("问题隐患"), on_delete=models.PROTECT,
+                                related_name="rectifications")
+    measures = models.TextField(_("整改措施"))
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("提交人"), null=True, blank=True,
+                                     on_delete=models.SET_NULL, related_name="+")
+    submitted_at = models.DateTimeField(_("提交时间"), auto_now_add=True)
+    decision = models.CharField(_("验收结论"), max_length=10, choices=RectificationDecision.choices,
+                                default=RectificationDecision.PENDING)
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("验收人"), null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="+")
+    reviewed_at = models.DateTimeField(_("验收时间"), null=True, blank=True)
+    review_note = models.TextField(_("验收意见"), blank=True)
+
+    class Meta:
+        ordering = ["finding", "-submitted_at", "-id"]
+        verbose_name = _("整改报告")
+        verbose_name_plural = _("整改报告")
+
+    def __str__(self):
+        return f"{self.finding} · {self.get_decision_display()}"
+
+
+class RectificationEvidence(models.Model):
+    """A file proving a rectification; served only through a permission-checked view."""
+
+    rectification = models.ForeignKey(Rectification, verbose_name=_("整改报告"), on_delete=models.CASCADE,
+                                      related_name="evidence")
+    file = models.FileField(_("文件"), upload_to=_evidence_path)
+    original_name = models.CharField(_("原文件名"), max_length=255, blank=True)
+    content_type = models.CharField(_("文件类型"), max_length=64, blank=True)
+    size = models.PositiveIntegerField(_("大小（字节）"), default=0)
+    uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["rectification", "id"]
+        verbose_name = _("整改佐证材料")
+        verbose_name_plural = _("整改佐证材料")
+
+    def __str__(self):
+        return self.original_name or self.file.name
+
+
+class Referral(RegulatedRecord):
+    """A finding handed to the competent department (移送) or copied to it (抄告), seed 002 一(四).
+
+    Carries the finding's institution and domain. The receiving department sees it by its duty or, where its
+    duty does not reach, by the grant made when the referral is sent; accepting grants it the finding itself.
+    """
+
+    finding = models.ForeignKey(Finding, verbose_name=_("问题隐患"), on_delete=models.PROTECT,
+                                related_name="referrals")
+    kind = models.CharField(_("类型"), max_length=10, choices=ReferralKind.choices, default=ReferralKind.TRANSFER)
+    state = models.CharField(_("状态"), max_length=10, choices=ReferralState.choices, default=ReferralState.SENT,
+                             db_index=True)
+    from_department = models.ForeignKey(Department, verbose_name=_("移送部门"), on_delete=models.PROTECT,
+                                        related_name="referrals_sent")
+    to_department = models.ForeignKey(Department, verbose_name=_("接收部门"), on_delete=models.PROTECT,
+                                      related_name="referrals_received")
+    reason = models.TextField(_("移送事由"))
+    # The sender's clock: sent within 7 working days of the finding (seed 002); the receiver's: answer by.
+    refer_due = models.DateField(_("应移送日期"))
+    sent_at = models.DateTimeField(_("移送时间"), auto_now_add=True)
+    answer_due = models.DateField(_("应反馈日期"), null=True, blank=True)
+    accepted_at = models.DateTimeField(_("接收时间"), null=True, blank=True)
+    accepted_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("接收人"), null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="+")
+    answered_at = models.DateTimeField(_("反馈时间"), null=True, blank=True)
+    feedback = models.TextField(_("办理反馈"), blank=True)
+    sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("移送人"), null=True, blank=True,
+                                on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-sent_at", "-id"]
+        verbose_name = _("移送抄告")
+        verbose_name_plural = _("移送抄告")
+        indexes = [models.Index(fields=["domain", "region_code", "id"], name="referral_scope_idx")]
+        permissions = action_permissions("referral")
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.from_department} → {self.to_department}"
+
+
+class ReferralGroupObjectPermission(GroupObjectPermissionBase):
+    """The sending and receiving departments of a referral (guardian direct FK grant)."""
+
+    content_object = models.ForeignKey(Referral, on_delete=models.CASCADE)
+
+    class Meta(GroupObjectPermissionBase.Meta):
+        verbose_name = _("移送授权")
+        verbose_name_plural = _("移送授权")
+
+
+class SupervisedCase(RegulatedRecord):
+    """A major hazard under listed supervision (挂牌督办, seed 000 #3, seed 001 row 2): public while open."""
+
+    finding = models.ForeignKey(Finding, verbose_name=_("重大隐患"), on_delete=models.PROTECT,
+                                related_name="supervised_cases")
+    supervising_department = models.ForeignKey(Department, verbose_name=_("督办单位"), on_delete=models.PROTECT,
+                                               related_name="supervised_cases")
+    state = models.CharField(_("状态"), max_length=8, choices=SupervisedCaseState.choices,
+                             default=SupervisedCaseState.OPEN, db_index=True)
+    requirements = models.TextField(_("督办要求"))
+    deadline = models.DateField(_("督办期限"))
+    listed_on = models.DateField(_("挂牌日期"))
+    lifted_on = models.DateField(_("销号日期"), null=True, blank=True)
+    lift_note = models.TextField(_("销号说明"), blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("挂牌人"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-listed_on", "-id"]
+        verbose_name = _("挂牌督办")
+        verbose_name_plural = _("挂牌督办")
+        permissions = action_permissions("supervisedcase")
+
+    def __str__(self):
+        return f"{self.institution} · {self.listed_on}"
+
+
+class SuspensionOrder(RegulatedRecord):
+    """责令停业整顿: ordered when a finding stays unrectified past its deadline (escalation)."""
+
+    finding = models.ForeignKey(Finding, verbose_name=_("问题隐患"), null=True, blank=True,
+                                on_delete=models.PROTECT, related_name="suspension_orders")
+    issued_by = models.ForeignKey(Department, verbose_name=_("决定部门"), on_delete=models.PROTECT,
+                                  related_name="suspension_orders")
+    state = models.CharField(_("状态"), max_length=10, choices=SuspensionState.choices,
+                             default=SuspensionState.IN_FORCE, db_index=True)
+    reason = models.TextField(_("事由"))
+    basis = models.TextField(_("依据"), blank=True)
+    issued_on = models.DateField(_("决定日期"))
+    lifted_on = models.DateField(_("解除日期"), null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("记录人"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-issued_on", "-id"]
+        verbose_name = _("责令停业整顿")
+        verbose_name_plural = _("责令停业整顿")
+        permissions = action_permissions("suspensionorder")
+
+    def __str__(self):
+        return f"{self.institution} · {self.issued_on}"
