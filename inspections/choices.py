@@ -42,3 +42,17 @@ def neutral_risk_multipliers() -> dict:
 
 def neutral_list_multipliers() -> dict:
     return dict(NEUTRAL_LIST_MULTIPLIERS)
+
+
+class DrawState(models.TextChoices):
+    COMMITTED = "committed", _("已公布承诺")
+    EXECUTED = "executed", _("已抽取并公开种子")
+
+
+# state → the states a draw may move to. A committed draw must be executed (it cannot be withdrawn and
+# committed again with another seed: that would let the organiser pick among outcomes), and an executed draw
+# is final.
+DRAW_TRANSITIONS: dict[str, frozenset[str]] = {
+    DrawState.COMMITTED: frozenset({DrawState.EXECUTED}),
+    DrawState.EXECUTED: frozenset(),
+}
