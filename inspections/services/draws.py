@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agencies.audit import audit_record
+from agencies.choices import StaffRole
 
 from .. import draw as algorithm
 from ..choices import DRAW_TRANSITIONS, DrawState, PlanState
@@ -141,7 +142,7 @@ def draw_commit(actor, plan: InspectionPlan, *, count: int | None = None, team_s
     """
     plan = (InspectionPlan.objects.select_for_update().select_related("lead_department__region",
                                                                       "lead_department__kind").get(pk=plan.pk))
-    _require_civil_affairs(actor, over=plan.lead_department)
+    require_draw_operator(actor, plan)
     if plan.state != PlanState.PUBLISHED:
         raise ValidationError({"plan": _("计划发布后才能抽取。")})
     if plan.draws.filter(state=DrawState.COMMITTED).exists():
@@ -178,7 +179,7 @@ def _transition(draw: Draw, target: str) -> None:
 def draw_execute(actor, draw: Draw) -> Draw:
     """Reveals the seed and runs the committed draw on the committed inputs; stores result and assignments."""
     draw = Draw.objects.select_for_update().select_related("plan__lead_department__region").get(pk=draw.pk)
-    _require_civil_affairs(actor, over=draw.plan.lead_department)
+    require_draw_operator(actor, draw.plan)
     before = _draw_state(draw)
     _transition(draw, DrawState.EXECUTED)
     try:
@@ -216,8 +217,12 @@ def draw_execute(actor, draw: Draw) -> Draw:
 
 
 def require_draw_operator(actor, plan: InspectionPlan) -> None:
-    """Whether `actor` may commit and execute draws of `plan` (pages use it to show or hide the buttons)."""
+    """Civil-affairs staff over the plan's region commit and execute its draws. Not its inspectors — the draw
+    picks them, so they must not run it — and not leaders, who only read."""
     _require_civil_affairs(actor, over=plan.lead_department)
+    profile = getattr(actor, "staff_profile", None)
+    if not actor.is_superuser and profile is not None and profile.role not in (StaffRole.STAFF, StaffRole.ADMIN):
+        raise PermissionDenied(_("执法检查人员和领导不能主持抽取。"))
 
 
 def may_operate(actor, plan: InspectionPlan) -> bool:
