@@ -156,3 +156,31 @@ def verify_stored_draw(draw) -> DrawVerification:
     if differences:
         return DrawVerification(False, "；".join(differences), differences=tuple(differences), **common)
     return DrawVerification(True, _("一致：按公开的种子和输入重新抽取，结果逐字节相同。"), **common)
+
+
+@dataclass(frozen=True)
+class DrawSummary:
+    """What a stored input document says, for people: counts and the rules, with department names."""
+
+    candidates: int
+    inspectors: int
+    conflicts: int
+    previous_pairs: int
+    count: int
+    team_size_min: int
+    uninspected_first: bool
+    required_departments: tuple
+
+
+def draw_summary(draw) -> DrawSummary:
+    import json
+
+    from agencies.models import Department
+
+    doc = json.loads(draw.input_json)
+    rules = doc["rules"]
+    names = Department.objects.filter(pk__in=rules["required_department_ids"]).order_by("pk")
+    return DrawSummary(candidates=len(doc["candidates"]), inspectors=len(doc["inspectors"]),
+                       conflicts=len(doc["conflicts"]), previous_pairs=len(rules["previous_pairs"]),
+                       count=rules["count"], team_size_min=rules["team_size_min"],
+                       uninspected_first=rules["uninspected_first"], required_departments=tuple(names))
