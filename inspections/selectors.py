@@ -99,11 +99,13 @@ def public_draws():
     return Draw.objects.filter(plan__state=PlanState.PUBLISHED).select_related("plan__lead_department")
 
 
-def draw_assignments(draw):
-    """The drawn institutions of a draw with their teams, in drawn order (three queries whatever the size)."""
-    return (draw.assignments.select_related("institution")
-            .prefetch_related("inspectors__department", "inspectors__staff__user", "required_departments")
-            .order_by("position"))
+def draw_assignments(draw, *, with_names: bool = True):
+    """The drawn institutions of a draw with their teams, in drawn order: a fixed number of queries whatever
+    the size. `with_names=False` for the public, which sees departments and inspector numbers, not people."""
+    related = ["inspectors__department", "required_departments"]
+    if with_names:
+        related.append("inspectors__staff__user")
+    return draw.assignments.select_related("institution").prefetch_related(*related).order_by("position")
 
 
 @dataclass(frozen=True)

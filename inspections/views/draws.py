@@ -183,7 +183,8 @@ def public_draw_detail(request, pk, verification=None):
             .prefetch_related("participating_departments").get(pk=draw.plan_id))
     return render(request, "inspections/draws/public_draw.html", {
         "draw": draw, "plan": plan, "summary": draw_summary(draw),
-        "assignments": draw_assignments(draw) if draw.is_executed else [], "verification": verification})
+        "assignments": draw_assignments(draw, with_names=False) if draw.is_executed else [],
+        "verification": verification})
 
 
 @require_GET
