@@ -214,3 +214,14 @@ def test_the_public_draw_page_costs_the_same_for_two_institutions_and_four(clien
     two = _count(client, reverse("public-draw-detail", args=[demo_draw.pk]), django_assert_max_num_queries, 8)
     four = draw_execute(users["civil_heping"], draw_commit(users["civil_heping"], plan, count=4))
     assert _count(client, reverse("public-draw-detail", args=[four.pk]), django_assert_max_num_queries, 8) == two
+
+
+def test_the_admin_shows_a_committed_draw_without_its_seed(client, users, plan):
+    draw = draw_commit(users["civil_heping"], plan)
+    admin = login(client, users["admin"])
+    html = admin.get(reverse("admin:inspections_draw_change", args=[draw.pk])).content.decode()
+    assert draw.commitment_hash in html and draw.secret_seed not in html
+    executed = Draw.objects.get(plan__title=PLAN_TITLE, number=1)
+    assert executed.secret_seed in admin.get(reverse("admin:inspections_draw_change", args=[executed.pk])).content \
+        .decode()
+    assert admin.get(reverse("admin:inspections_draw_changelist")).status_code == 200
