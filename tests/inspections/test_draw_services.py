@@ -2,12 +2,14 @@
 
 import hashlib
 import json
+import threading
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 
 from agencies.models import AuditEvent, Department
 from inspections import draw as algorithm
@@ -248,3 +250,41 @@ def test_the_demo_is_idempotent(demo_draw):
     assert build_draw_demo() == {"plan": demo_draw.plan_id, "draw": demo_draw.pk}
     assert (Draw.objects.count(), DrawAssignment.objects.count(), Inspector.objects.count(),
             InspectionPlan.objects.count()) == before
+
+
+# ----------------------------------------------------------------------------------------------- a real race
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a real row-lock race needs PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_racing_commits_and_executions_give_one_draw_and_one_result(users, plan, rebuild_demo_after):
+    from django.db import close_old_connections
+
+    def race(call):
+        barrier = threading.Barrier(2)
+        outcomes = []
+
+        def run(username):
+            try:
+                barrier.wait()
+                call(users[username])
+                outcomes.append("ok")
+            except ValidationError as exc:
+                outcomes.append(" ".join(exc.messages))
+            finally:
+                close_old_connections()
+
+        threads = [threading.Thread(target=run, args=(name,)) for name in ("civil_heping", "civil_city")]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return outcomes
+
+    outcomes = race(lambda actor: draw_commit(actor, plan))
+    assert len(outcomes) == 2 and outcomes.count("ok") == 1, outcomes
+    draw = plan.draws.get()
+    outcomes = race(lambda actor: draw_execute(actor, draw))
+    assert outcomes.count("ok") == 1 and any("抽取不能从" in o for o in outcomes), outcomes
+    assert AuditEvent.objects.filter(verb="draw.execute", object_id=str(draw.pk)).count() == 1
+    assert verify_stored_draw(Draw.objects.get(pk=draw.pk)).ok is True
