@@ -12,7 +12,8 @@ from django.db import transaction
 from agencies.models import Department, Domain
 
 from .choices import DrawState, PlanState
-from .models import InspectionPlan, Inspector
+from .models import ChecklistVersion, InspectionPlan, Inspector
+from .reference import load_checklist
 from .services import draw_commit, draw_execute, inspector_register, plan_create, plan_publish
 
 DISTRICT = "120101"
@@ -61,6 +62,9 @@ def _roster(civil_affairs_user):
 def build_draw_demo() -> dict:
     """和平区's roster, its published 2026 plan and one executed draw of it (idempotent)."""
     actor = get_user_model().objects.get(username="civil_heping")
+    if not ChecklistVersion.objects.filter(active=True).exists():
+        # `migrate` loads the catalog; a database flushed since (a transactional test) has lost it.
+        load_checklist()
     _roster(actor)
     lead = _department("civil_affairs")
     plan = InspectionPlan.objects.filter(lead_department=lead, year=PLAN_YEAR, title=PLAN_TITLE).first()

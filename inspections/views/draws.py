@@ -5,6 +5,8 @@ Plans and draws are programmes, not regulated records: staff read them through `
 the public through `selectors.public_plans` / `public_draws`; every write goes through the services.
 """
 
+import datetime as dt
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -12,6 +14,7 @@ from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -98,7 +101,11 @@ def plan_detail(request, pk):
     open_draw = next((d for d in draws if d.state == DrawState.COMMITTED), None)
     commit_form = None
     if operator and plan.state == PlanState.PUBLISHED and open_draw is None:
-        commit_form = DrawCommitForm(initial={"count": max(1, default_count(plan, len(plan_candidates(plan))))})
+        # As the plan's year runs out (its last quarter), the not-yet-inspected come first by default, so that
+        # every institution is inspected at least once that year (seed 002 二(二)3).
+        commit_form = DrawCommitForm(initial={
+            "count": max(1, default_count(plan, len(plan_candidates(plan)))),
+            "uninspected_first": timezone.localdate() >= dt.date(plan.year, 10, 1)})
     return render(request, "inspections/draws/plan_detail.html", {
         "plan": plan, "draws": draws, "open_draw": open_draw, "operator": operator, "commit_form": commit_form,
         "required": required_departments(plan)})
