@@ -14,6 +14,8 @@ from institutions.models import Institution
 from .models import (
     ChecklistItem,
     ChecklistVersion,
+    Draw,
+    DrawAssignment,
     Finding,
     FindingGroupObjectPermission,
     FindingUserObjectPermission,
@@ -234,3 +236,42 @@ class InspectionPlanAdmin(admin.ModelAdmin):
         if not change:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
+
+
+# ------------------------------------------------------------------------------------------------ draws
+
+
+class DrawAssignmentInline(admin.TabularInline):
+    model = DrawAssignment
+    extra = 0
+    fields = ["position", "institution", "inspectors", "required_departments"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Draw)
+class DrawAdmin(admin.ModelAdmin):
+    """Read-only: a draw changes only through draw_commit / draw_execute, and its seed shows only once revealed
+    (`secret_seed` is not among the fields; `revealed_seed` is None before execution)."""
+
+    list_display = ["plan", "number", "state", "commitment_hash", "committed_at", "executed_at"]
+    list_filter = ["state"]
+    list_select_related = ["plan"]
+    fields = ["plan", "number", "state", "algorithm", "seed_hash", "input_hash", "commitment_hash", "input_json",
+              "revealed_seed", "result_json", "result_hash", "committed_by", "committed_at", "executed_by",
+              "executed_at"]
+    readonly_fields = fields
+    inlines = [DrawAssignmentInline]
+
+    @admin.display(description=_("种子（抽取后公开）"))
+    def revealed_seed(self, obj):
+        return obj.revealed_seed or "—"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -160,3 +160,17 @@ SUSPENSION_TRANSITIONS: dict[str, frozenset[str]] = {
     SuspensionState.IN_FORCE: frozenset({SuspensionState.LIFTED}),
     SuspensionState.LIFTED: frozenset(),
 }
+
+
+class DrawState(models.TextChoices):
+    COMMITTED = "committed", _("已公布承诺")
+    EXECUTED = "executed", _("已抽取并公开种子")
+
+
+# state → the states a draw may move to. A committed draw must be executed (it cannot be withdrawn and
+# committed again with another seed: that would let the organiser pick among outcomes), and an executed draw
+# is final.
+DRAW_TRANSITIONS: dict[str, frozenset[str]] = {
+    DrawState.COMMITTED: frozenset({DrawState.EXECUTED}),
+    DrawState.EXECUTED: frozenset(),
+}

@@ -128,6 +128,10 @@ class DrawResult:
     def canonical_bytes(self) -> bytes:
         return _canonical_json(self.body())
 
+    def published_bytes(self) -> bytes:
+        """``to_dict()`` as canonical JSON: what the portal stores and publishes after the reveal."""
+        return _canonical_json(self.to_dict())
+
 
 def new_seed() -> bytes:
     return secrets.token_bytes(32)
@@ -390,6 +394,30 @@ def verify_draw(
     return True, f"verified: re-run reproduces result {expected.result_hash}"
 
 
+def inputs_from_canonical(input_bytes: bytes) -> tuple[list[Candidate], list[Inspector], list[Conflict], DrawRules]:
+    """The inverse of ``canonical_input``: the objects a stored or downloaded input document describes.
+
+    Feeding them back to ``canonical_input`` gives the same bytes for a canonical document; a verifier compares
+    the SHA-256 of the bytes it was given as well, so a re-encoded document cannot pass for the committed one.
+    """
+    try:
+        doc = json.loads(input_bytes)
+        candidates = [Candidate(int(c["institution_id"]), str(c["district"]), Decimal(str(c["weight"])),
+                                bool(c["inspected_this_year"])) for c in doc["candidates"]]
+        inspectors = [Inspector(int(i["id"]), int(i["department_id"]), str(i["department_kind"]),
+                                frozenset(str(d) for d in i["domains"]), bool(i["active"]), bool(i["external"]))
+                      for i in doc["inspectors"]]
+        conflicts = [Conflict(int(a), int(b)) for a, b in doc["conflicts"]]
+        r = doc["rules"]
+        rules = DrawRules(count=int(r["count"]), team_size_min=int(r["team_size_min"]),
+                          required_department_ids=frozenset(int(d) for d in r["required_department_ids"]),
+                          previous_pairs=frozenset((int(a), int(b)) for a, b in r["previous_pairs"]),
+                          uninspected_first=bool(r["uninspected_first"]))
+    except (ValueError, KeyError, TypeError, InvalidOperation) as exc:
+        raise DrawInputError(f"input document is malformed: {exc!r}") from exc
+    return candidates, inspectors, conflicts, rules
+
+
 __all__ = [
     "ALGORITHM_VERSION",
     "Candidate",
@@ -401,6 +429,7 @@ __all__ = [
     "Drbg",
     "Inspector",
     "canonical_input",
+    "inputs_from_canonical",
     "commitment",
     "new_seed",
     "run_draw",

@@ -13,6 +13,7 @@ from institutions.models import RegulatedRecord
 from .choices import (
     ChecklistCategory,
     Confidence,
+    DrawState,
     FindingState,
     InspectionKind,
     InspectionState,
@@ -622,3 +623,99 @@ class SuspensionOrder(RegulatedRecord):
 
     def __str__(self):
         return f"{self.institution} · {self.issued_on}"
+
+
+# ------------------------------------------------------------------------------------- the draw (双随机)
+
+
+class Draw(models.Model):
+    """One verifiable draw (双随机) of a published plan: which institutions are inspected and by whom.
+
+    At commit the portal stores the canonical input (`input_json`, the exact bytes that were hashed) and a
+    secret seed, and publishes the commitment (`seed_hash`, `input_hash`, `commitment_hash`, `algorithm`); at
+    execution it reveals the seed and stores the result (`result_json`, `result_hash`) and one
+    `DrawAssignment` per drawn institution. Anyone re-runs `inspections.draw` on `input_json` and the revealed
+    seed and must get `result_json` byte for byte (`manage.py verify_draw`, the public page). The seed is
+    never shown while the draw is committed. A draw is plan-level, not a RegulatedRecord.
+    """
+
+    plan = models.ForeignKey(InspectionPlan, verbose_name=_("年度抽查计划"), on_delete=models.PROTECT,
+                             related_name="draws")
+    number = models.PositiveIntegerField(_("轮次"))
+    state = models.CharField(_("状态"), max_length=16, choices=DrawState.choices, default=DrawState.COMMITTED)
+    algorithm = models.CharField(_("算法版本"), max_length=32)
+    seed_hash = models.CharField(_("种子哈希"), max_length=64)
+    input_hash = models.CharField(_("输入哈希"), max_length=64)
+    commitment_hash = models.CharField(_("承诺哈希"), max_length=64, unique=True)
+    # The canonical input exactly as hashed (UTF-8 JSON text); `input_bytes` re-encodes it.
+    input_json = models.TextField(_("规范化输入"))
+    secret_seed = models.CharField(_("种子（十六进制）"), max_length=128, editable=False,
+                                   help_text=_("抽取前保密，抽取后公开。"))
+    result_json = models.TextField(_("抽取结果"), blank=True)
+    result_hash = models.CharField(_("结果哈希"), max_length=64, blank=True)
+    committed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("承诺人"), null=True, blank=True,
+                                     on_delete=models.SET_NULL, related_name="+")
+    committed_at = models.DateTimeField(_("承诺时间"))
+    executed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("抽取人"), null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="+")
+    executed_at = models.DateTimeField(_("抽取时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-committed_at", "-id"]
+        verbose_name = _("双随机抽取")
+        verbose_name_plural = _("双随机抽取")
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "number"], name="unique_draw_number_per_plan"),
+            # One open commitment per plan: several at once would let the organiser execute the one it likes.
+            models.UniqueConstraint(fields=["plan"], condition=models.Q(state=DrawState.COMMITTED),
+                                    name="one_committed_draw_per_plan"),
+            models.CheckConstraint(
+                condition=models.Q(state=DrawState.COMMITTED, executed_at__isnull=True, result_hash="")
+                | (models.Q(state=DrawState.EXECUTED, executed_at__isnull=False) & ~models.Q(result_hash="")),
+                name="draw_result_iff_executed"),
+        ]
+
+    def __str__(self):
+        return _("%(plan)s 第%(number)s轮抽取") % {"plan": self.plan, "number": self.number}
+
+    @property
+    def is_executed(self) -> bool:
+        return self.state == DrawState.EXECUTED
+
+    @property
+    def input_bytes(self) -> bytes:
+        return self.input_json.encode("utf-8")
+
+    @property
+    def revealed_seed(self) -> str | None:
+        """The seed in hex once the draw is executed; None before, whatever asks."""
+        return self.secret_seed if self.is_executed else None
+
+    @property
+    def published_commitment(self) -> dict:
+        return {"algorithm": self.algorithm, "seed_hash": self.seed_hash, "input_hash": self.input_hash,
+                "commitment_hash": self.commitment_hash}
+
+
+class DrawAssignment(models.Model):
+    """One drawn institution of an executed draw and its team; `position` is the drawn order (from 1)."""
+
+    draw = models.ForeignKey(Draw, verbose_name=_("抽取"), on_delete=models.CASCADE, related_name="assignments")
+    position = models.PositiveIntegerField(_("抽中顺序"))
+    institution = models.ForeignKey("institutions.Institution", verbose_name=_("养老机构"), on_delete=models.PROTECT,
+                                    related_name="draw_assignments")
+    inspectors = models.ManyToManyField(Inspector, verbose_name=_("检查人员"), related_name="draw_assignments")
+    required_departments = models.ManyToManyField(Department, verbose_name=_("须参加的部门"), blank=True,
+                                                  related_name="+")
+
+    class Meta:
+        ordering = ["draw", "position"]
+        verbose_name = _("抽取结果")
+        verbose_name_plural = _("抽取结果")
+        constraints = [
+            models.UniqueConstraint(fields=["draw", "position"], name="unique_draw_position"),
+            models.UniqueConstraint(fields=["draw", "institution"], name="unique_draw_institution"),
+        ]
+
+    def __str__(self):
+        return f"{self.draw} #{self.position} {self.institution}"

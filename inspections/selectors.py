@@ -55,3 +55,134 @@ def plan_candidates(plan: InspectionPlan) -> list[PlanCandidate]:
             institution=institution, risk_level=risk_level, list_kind=list_kind,
             weight=candidate_weight(plan, risk_level, list_kind), inspected_this_year=False))
     return candidates
+
+
+# ------------------------------------------------------------------------------------------------ draws
+
+
+def plans_visible_to(user):
+    """The plans a staff member may read: civil affairs those led within or over its region (a city bureau sees
+    its districts' plans, a district bureau the city's), another department those it takes part in; a
+    superuser all. Plans are programmes, not regulated records, so this is their whole read rule."""
+    from django.db.models import Q
+
+    from agencies.models import Department
+
+    plans = InspectionPlan.objects.select_related("lead_department", "checklist_version")
+    if user.is_superuser:
+        return plans
+    profile = getattr(user, "staff_profile", None)
+    if profile is None:
+        return plans.none()
+    department = Department.objects.select_related("kind", "region").get(pk=profile.department_id)
+    if department.kind.code == "civil_affairs":
+        scope = department.region.scope_code
+        covering = [scope[:n] for n in range(1, len(scope) + 1)]
+        return plans.filter(Q(lead_department__region__scope_code__startswith=scope)
+                            | Q(lead_department__region__scope_code__in=covering))
+    return plans.filter(participating_departments=department).distinct()
+
+
+def public_plans():
+    """Published plans: what 一公开 discloses about them."""
+    from .choices import PlanState
+
+    return (InspectionPlan.objects.filter(state=PlanState.PUBLISHED)
+            .select_related("lead_department", "checklist_version").order_by("-year", "-published_at", "-id"))
+
+
+def public_draws():
+    """Every draw of a published plan: a committed one shows its commitment, an executed one its result."""
+    from .choices import PlanState
+    from .models import Draw
+
+    return Draw.objects.filter(plan__state=PlanState.PUBLISHED).select_related("plan__lead_department")
+
+
+def draw_assignments(draw, *, with_names: bool = True):
+    """The drawn institutions of a draw with their teams, in drawn order: a fixed number of queries whatever
+    the size. `with_names=False` for the public, which sees departments and inspector numbers, not people."""
+    related = ["inspectors__department", "required_departments"]
+    if with_names:
+        related.append("inspectors__staff__user")
+    return draw.assignments.select_related("institution").prefetch_related(*related).order_by("position")
+
+
+@dataclass(frozen=True)
+class DrawVerification:
+    """What re-running a stored draw found. `ok` is None while the draw is only committed (nothing to check)."""
+
+    ok: bool | None
+    message: str
+    input_hash: str = ""      # SHA-256 of the stored input bytes, recomputed
+    commitment_hash: str = ""  # recomputed from the revealed seed and the stored input
+    result_hash: str = ""     # of the re-run
+    differences: tuple[str, ...] = ()
+
+
+def verify_stored_draw(draw) -> DrawVerification:
+    """Re-runs a stored draw from its committed input bytes and revealed seed, and compares everything
+    published: the input bytes with `input_hash`, the commitment, the result JSON with `result_hash`, and the
+    assignment rows with the result."""
+    import hashlib
+
+    from django.utils.translation import gettext as _
+
+    from . import draw as algorithm
+
+    input_hash = hashlib.sha256(draw.input_bytes).hexdigest()
+    if not draw.is_executed:
+        return DrawVerification(None, _("尚未抽取：种子公开后方可核验。"), input_hash=input_hash)
+    differences = []
+    if input_hash != draw.input_hash:
+        differences.append(_("输入：存储的规范化输入的SHA-256与公布的输入哈希不一致"))
+    try:
+        seed = bytes.fromhex(draw.secret_seed)
+        inputs = algorithm.inputs_from_canonical(draw.input_bytes)
+        rerun = algorithm.run_draw(seed, *inputs)
+    except (ValueError, algorithm.DrawError) as exc:
+        differences.append(_("重新抽取失败：%s") % exc)
+        return DrawVerification(False, "；".join(differences), input_hash=input_hash,
+                                differences=tuple(differences))
+    ok, reason = algorithm.verify_draw(seed, draw.published_commitment, *inputs, draw.result_json)
+    if not ok:
+        differences.append(reason)
+    if rerun.result_hash != draw.result_hash:
+        differences.append(_("结果哈希：重新抽取得到的结果哈希与公布的不一致"))
+    stored_teams = [(a.institution_id, tuple(sorted(i.pk for i in a.inspectors.all())))
+                    for a in draw.assignments.prefetch_related("inspectors").order_by("position")]
+    if stored_teams != [(inst, tuple(team)) for inst, team in rerun.teams]:
+        differences.append(_("抽取结果表：登记的机构或检查组与重新抽取的结果不一致"))
+    common = dict(input_hash=input_hash, commitment_hash=rerun.commitment["commitment_hash"],
+                  result_hash=rerun.result_hash)
+    if differences:
+        return DrawVerification(False, "；".join(differences), differences=tuple(differences), **common)
+    return DrawVerification(True, _("一致：按公开的种子和输入重新抽取，结果逐字节相同。"), **common)
+
+
+@dataclass(frozen=True)
+class DrawSummary:
+    """What a stored input document says, for people: counts and the rules, with department names."""
+
+    candidates: int
+    inspectors: int
+    conflicts: int
+    previous_pairs: int
+    count: int
+    team_size_min: int
+    uninspected_first: bool
+    required_departments: tuple
+
+
+def draw_summary(draw) -> DrawSummary:
+    import json
+
+    from agencies.models import Department
+
+    doc = json.loads(draw.input_json)
+    rules = doc["rules"]
+    names = Department.objects.filter(pk__in=rules["required_department_ids"]).order_by("pk")
+    return DrawSummary(candidates=len(doc["candidates"]), inspectors=len(doc["inspectors"]),
+                       conflicts=len(doc["conflicts"]), previous_pairs=len(rules["previous_pairs"]),
+                       count=rules["count"], team_size_min=rules["team_size_min"],
+                       uninspected_first=rules["uninspected_first"], required_departments=tuple(names))

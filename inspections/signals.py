@@ -1,6 +1,7 @@
-"""What the inspections app tells the apps above it (credit, the portal), sent from its services after commit.
+"""What the inspections app tells the apps above it (credit, the portal) and its own later services.
 
-Receivers get ids, never model instances: they run after the sender's transaction, and may run in a worker.
+Sent from the services with `transaction.on_commit`, with ids only: receivers read committed rows, and may run
+in a worker.
 """
 
 from django.dispatch import Signal
@@ -10,3 +11,5 @@ finding_closed = Signal()  # kwargs: finding_id
 rectification_overdue = Signal()  # kwargs: finding_id (past its deadline; escalation started)
 inspection_completed = Signal()  # kwargs: inspection_id
 inspection_refused = Signal()  # kwargs: inspection_id (the institution refused or obstructed the inspection)
+# A draw has been executed and its seed revealed; its DrawAssignment rows exist. kwargs: draw_id.
+draw_executed = Signal()

@@ -78,6 +78,10 @@ STAFF_NAV = [
     (_("突发事件"), "records-incident-list", {"records-incident-list"}),
     (_("监管职责清单"), "duty-catalog", {"duty-catalog", "duty-detail"}),
 ]
+# Civil affairs plans and draws the 双随机 inspections (seed 002 二(二)).
+CIVIL_AFFAIRS_NAV = [
+    (_("抽查计划"), "plan-list", {"plan-list", "plan-create", "plan-detail", "draw-detail"}),
+]
 INSTITUTION_NAV = [
     (_("本机构"), "staff-home", {"staff-home", "finding-list", "finding-detail"}),
     (_("本机构备案"), "filing-mine", {"filing-mine", "filing-mine-start", "filing-mine-update"}),
@@ -105,6 +109,8 @@ def nav_items(request, who: Identity) -> list[NavItem]:
         spec = STAFF_NAV[:1]  # signed in, no department yet: only the home that says so
     match = getattr(request, "resolver_match", None)
     current = match.url_name if match else None
+    if who.is_staff_side and (request.user.is_superuser or who.profile.department.kind.code == "civil_affairs"):
+        spec = spec + CIVIL_AFFAIRS_NAV
     items = [NavItem(label, reverse(name), current in names) for label, name, names in spec]
     if who.is_staff_side and request.user.is_superuser:
         items.append(NavItem(_("管理后台"), reverse("admin:index"), False))

@@ -16,3 +16,9 @@ from .catalog import (  # noqa: F401
     plan_publish,
     plan_transition,
 )
+from .draws import (  # noqa: F401
+    draw_commit,
+    draw_execute,
+    draw_inputs,
+    may_operate,
+)

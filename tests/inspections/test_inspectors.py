@@ -10,6 +10,12 @@ from institutions.models import Institution
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def empty_roster(db):
+    """These tests register people from scratch; the demo city's 和平区 roster (inspections/demo.py) goes first."""
+    Inspector.objects.all().delete()
+
+
 @pytest.fixture
 def civil_heping():
     return Department.objects.get(kind__code="civil_affairs", region__code="120101")
