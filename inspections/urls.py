@@ -1,8 +1,10 @@
 from django.urls import path
 
 from .views import findings as views
+from .views import inspections
 
 urlpatterns = [
     path("findings/", views.finding_list, name="finding-list"),
     path("findings/<int:pk>/", views.finding_detail, name="finding-detail"),
+    *inspections.urlpatterns,
 ]

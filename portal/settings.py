@@ -197,6 +197,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 # Task modules beyond each app's tasks.py (autodiscovery finds only those), so real workers register them too.
 CELERY_IMPORTS = ["institutions.tasks.imports", "institutions.tasks.records"]
+CELERY_IMPORTS += ["inspections.tasks"]
+
+# 一公开: a completed inspection's result is public within this many working days (then the portal publishes it).
+INSPECTION_PUBLISH_WORKING_DAYS = env.int("INSPECTION_PUBLISH_WORKING_DAYS", default=20)
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="noreply@localhost")

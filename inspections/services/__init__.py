@@ -16,3 +16,15 @@ from .catalog import (  # noqa: F401
     plan_publish,
     plan_transition,
 )
+from .inspections import (  # noqa: F401
+    finding_record,
+    inspection_cancel,
+    inspection_create,
+    inspection_notify,
+    inspection_publish,
+    inspection_sign,
+    inspection_start,
+    item_result_record,
+    item_results_record,
+    publish_overdue_inspections,
+)
