@@ -16,7 +16,7 @@ class MultiplePhotoField(forms.FileField):
     """Several photos in one input; the service checks each by its content."""
 
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/jpeg,image/png", "capture": "environment"}))
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/jpeg,image/png"}))
         super().__init__(*args, **kwargs)
 
     def clean(self, data, initial=None):
