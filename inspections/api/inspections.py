@@ -16,6 +16,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
+from agencies.access import get_access_context
 from agencies.api.mixins import ACTION_PARAMETER, RestrictedViewSetMixin
 from agencies.choices import Action
 
@@ -111,7 +112,7 @@ class InspectionViewSet(RestrictedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         queryset = super().get_queryset()
         user = self.request.user
-        if not (user.is_superuser or hasattr(user, "staff_profile")):
+        if not (user.is_superuser or get_access_context(user).is_staff_member):  # cached: no query
             queryset = queryset.filter(state__in=INSTITUTION_VISIBLE_STATES)
         if self.action == "retrieve":
             queryset = queryset.prefetch_related("items", "team__inspector__staff__user",

@@ -99,11 +99,27 @@ def _transition(inspection: Inspection, target: str) -> None:
     inspection.state = target
 
 
-def _require(actor, action: str, inspection: Inspection) -> None:
+def on_team(actor, inspection: Inspection) -> bool:
+    """An inspector of the team, or staff of a team department (the lead included); a superuser too. A department
+    whose duty merely covers the institution reads the inspection but does not act in it."""
+    if actor is None or not actor.is_authenticated:
+        return False
+    if actor.is_superuser:
+        return True
+    own = _department(actor)
+    if own is not None and inspection.departments.filter(pk=own.pk).exists():
+        return True
+    inspector = inspector_of(actor)
+    return inspector is not None and inspection.team.filter(inspector=inspector).exists()
+
+
+def _require(actor, action: str, inspection: Inspection, team: bool = True) -> None:
     if actor is None or not actor.is_authenticated:
         raise PermissionDenied(_("请先登录。"))
     if not can(actor, action, inspection):
         raise PermissionDenied(_("您无权对该检查进行此操作。"))
+    if team and not on_team(actor, inspection):
+        raise PermissionDenied(_("只有检查组的部门和人员可以进行此操作。"))
 
 
 def _state(inspection: Inspection) -> dict:
@@ -532,7 +548,7 @@ def inspection_publish(actor, inspection) -> Inspection:
     `actor=None` it is the portal itself, publishing a result whose publish_due has passed."""
     inspection = _lock(inspection)
     if actor is not None:
-        _require(actor, Action.INSPECT, inspection)
+        _require(actor, Action.INSPECT, inspection, team=False)
         own = _department(actor)
         if not actor.is_superuser and (own is None or own.kind.code != CIVIL_AFFAIRS):
             raise PermissionDenied(_("检查结果由民政部门公开。"))

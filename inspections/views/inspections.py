@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from agencies.access import can
+from agencies.access import can, get_access_context
 from agencies.calendar import working_days_between
 from agencies.choices import Action
 from agencies.models import Department
@@ -44,7 +44,7 @@ def visible_inspections(user, action=Action.VIEW):
 
 
 def is_staff_side(user) -> bool:
-    return user.is_superuser or hasattr(user, "staff_profile")
+    return user.is_superuser or get_access_context(user).is_staff_member
 
 
 def institution_inspections(user):
@@ -104,14 +104,15 @@ def inspection_detail(request, pk):
     findings = (Finding.objects.restrict(request.user, Action.VIEW).filter(inspection=inspection)
                 .select_related("domain", "checklist_item", "verifying_department")
                 .prefetch_related("photos"))
-    may_inspect = can(request.user, Action.INSPECT, inspection)
+    may_inspect = can(request.user, Action.INSPECT, inspection) and services.on_team(request.user, inspection)
     own = getattr(getattr(request.user, "staff_profile", None), "department", None)
     return render(request, "inspections/inspection_detail.html", {
         "inspection": inspection, "team": _team(inspection), "rows": _item_rows(inspection),
         "findings": findings, "departments": inspection.departments.order_by("id"),
         "may_inspect": may_inspect, "announced": inspection.kind in ANNOUNCED_KINDS,
-        "may_publish": may_inspect and inspection.state == InspectionState.COMPLETED and (
-            request.user.is_superuser or (own is not None and own.kind.code == services.CIVIL_AFFAIRS)),
+        "may_publish": (inspection.state == InspectionState.COMPLETED and can(request.user, Action.INSPECT, inspection)
+                        and (request.user.is_superuser
+                             or (own is not None and own.kind.code == services.CIVIL_AFFAIRS))),
         "cancel_form": CancelForm(),
     })
 
@@ -166,6 +167,8 @@ def inspection_publish_view(request, pk):
 def inspection_execute(request, pk):
     """Item by item (合格 / 不合格 / 不适用), a finding form, sign-off: one page, one column on a phone."""
     inspection = get_object_or_404(visible_inspections(request.user, Action.INSPECT), pk=pk)
+    if not services.on_team(request.user, inspection):
+        raise Http404
     finding_form = FindingForm(inspection=inspection)
     item_errors = {}
     if request.method == "POST":
@@ -209,6 +212,8 @@ def _render_execute(request, inspection, finding_form, item_errors=None, status=
 @require_POST
 def finding_create_view(request, pk):
     inspection = get_object_or_404(visible_inspections(request.user, Action.RECORD_FINDING), pk=pk)
+    if not services.on_team(request.user, inspection):
+        raise Http404
     form = FindingForm(request.POST, request.FILES, inspection=inspection)
     if form.is_valid():
         data = form.cleaned_data

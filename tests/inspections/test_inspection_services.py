@@ -253,6 +253,14 @@ def test_outsiders_cannot_record(users, heping, inspectors):
                        rectification_working_days=5)
     with pytest.raises(PermissionDenied):
         finding_record(users["inst_2"], inspection, domain="fire_safety", text="x", rectification_working_days=5)
+    # 卫健 reads every inspection of its district by duty, but acts only in those its department is on.
+    assert Inspection.objects.restrict(users["health_heping"], "inspect").filter(pk=inspection.pk).exists()
+    with pytest.raises(PermissionDenied):
+        finding_record(users["health_heping"], inspection, domain="medical_health", text="x",
+                       rectification_working_days=5)
+    # fire_heping's department is on the team: its staff may record (a finding in its own domain).
+    assert finding_record(users["fire_heping"], inspection, domain="fire_safety", text="消火栓无水",
+                          rectification_working_days=5).found_by.kind.code == "fire_rescue"
 
 
 def test_fire_user_sees_the_fire_finding_not_the_health_finding_of_the_same_inspection(users, heping, inspectors,
