@@ -82,7 +82,7 @@ STAFF_NAV = [
 ]
 INSTITUTION_NAV = [
     (_("本机构"), "staff-home", {"staff-home", "finding-list", "finding-detail"}),
-    (_("检查通知"), "institution-inspections", {"institution-inspections"}),
+    (_("监督检查"), "institution-inspections", {"institution-inspections"}),
     (_("本机构备案"), "filing-mine", {"filing-mine", "filing-mine-start", "filing-mine-update"}),
     (_("信息公开"), "records-disclosure-mine", {"records-disclosure-mine", "records-disclosure-edit"}),
     (_("突发事件报告"), "records-incident-report", {"records-incident-report"}),
@@ -92,7 +92,7 @@ PUBLIC_NAV = [
     (_("首页"), "public-home", {"public-home"}),
     (_("养老机构查询"), "public-institution-list", {"public-institution-list", "public-institution-detail"}),
     (_("未备案机构名单"), "public-unfiled", {"public-unfiled"}),
-    (_("检查结果公开"), "public-inspection-results", {"public-inspection-results", "public-inspection-result"}),
+    (_("监督检查"), "public-inspection-results", {"public-inspection-results", "public-inspection-result"}),
     (_("监管清单"), "public-duty-catalog", {"public-duty-catalog", "public-duty-detail"}),
     (_("登录"), "login", {"login"}),
 ]

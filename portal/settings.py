@@ -182,6 +182,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "FilingStateEnum": "institutions.choices.FilingState",
         "LeadStateEnum": "institutions.choices.LeadState",
+        "InspectionKindEnum": "inspections.choices.InspectionKind",
+        "InspectionStateEnum": "inspections.choices.InspectionState",
+        "ItemResultValueEnum": "inspections.choices.ItemResultValue",
     },
 }
 
