@@ -129,12 +129,13 @@ def _state(inspection: Inspection) -> dict:
 
 
 def latest_notice_day(scheduled_for: dt.date, working_days: int = NOTICE_WORKING_DAYS) -> dt.date:
-    """The last day the institution may be told so that `working_days` working days lie between the notice and
-    the inspection: the latest X with add_working_days(X, n) <= scheduled_for (the notice day itself not
-    counted, as for every deadline in agencies.calendar)."""
+    """The last working day the institution may be told so that `working_days` working days lie between the notice
+    and the inspection: the latest working day X with add_working_days(X, n) <= scheduled_for (the notice day
+    itself not counted, as for every deadline in agencies.calendar)."""
     calendar = working_calendar()
     day = scheduled_for - dt.timedelta(days=1)
-    while calendar.add_working_days(day, working_days) > scheduled_for:
+    # A notice goes out on a working day: the latest one that still leaves `working_days` before the inspection.
+    while calendar.add_working_days(day, working_days) > scheduled_for or not calendar.is_working_day(day):
         day -= dt.timedelta(days=1)
     return day
 

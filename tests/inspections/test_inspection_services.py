@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 
 from agencies.access import get_access_context
-from agencies.calendar import add_working_days, working_days_between
+from agencies.calendar import add_working_days, is_working_day, working_days_between
 from agencies.models import AuditEvent, Department, Domain
 from inspections import signals
 from inspections.choices import InspectionKind, InspectionState, ItemResultValue, Severity
@@ -91,7 +91,7 @@ def test_create_grants_the_team_and_sets_the_notice_deadline(users, heping, insp
     assert inspection.domain.code == "supervision_mechanism"
     assert set(inspection.departments.all()) == {heping["civil"], heping["fire"]}
     assert working_days_between(inspection.notice_due, inspection.scheduled_for) >= 3
-    assert add_working_days(inspection.notice_due + dt.timedelta(days=1), 3) > inspection.scheduled_for
+    assert is_working_day(inspection.notice_due)
     for username in ("inspector_1", "inspector_2"):
         user = users[username]
         for perm in ("view_inspection", "inspect_inspection", "record_finding_inspection"):
@@ -118,12 +118,13 @@ def test_announced_inspection_cannot_start_before_notice(users, heping, inspecto
         inspection_start(users["inspector_1"], inspection)
 
 
-def test_latest_notice_day_skips_the_national_day_holiday():
-    # 2026-10-09 (Fri) is a working day after the National Day week: three working days ahead is before it.
-    day = latest_notice_day(dt.date(2026, 10, 12))
-    assert add_working_days(day, 3) <= dt.date(2026, 10, 12)
-    assert add_working_days(day + dt.timedelta(days=1), 3) > dt.date(2026, 10, 12)
-    assert day < dt.date(2026, 10, 9)
+def test_latest_notice_day_counts_the_national_day_holiday_and_its_make_up_saturday():
+    # Mon 12 Oct 2026: the working days before it are Sat 10 (调休), Fri 9, Thu 8 — then the National Day week.
+    assert latest_notice_day(dt.date(2026, 10, 12)) == dt.date(2026, 10, 8)
+    # Thu 8 Oct: three working days back crosses the holiday to Mon 28 Sep.
+    assert latest_notice_day(dt.date(2026, 10, 8)) == dt.date(2026, 9, 28)
+    # A Monday inspection in an ordinary week is announced by the Wednesday before, never on a weekend.
+    assert latest_notice_day(dt.date(2026, 11, 30)) == dt.date(2026, 11, 25)
 
 
 def test_team_rules(users, heping, inspectors):
