@@ -175,3 +175,38 @@ def test_the_institution_page_shows_its_inspection_without_findings_or_names(cli
     assert "案件检查" in page  # in progress: the institution knows now
     assert "灭火器过期" not in page and "何平" not in page
     assert Finding.objects.restrict(users["inst_2"]).filter(inspection=inspection).count() == 2
+
+
+def test_institution_and_coverage_pages_cost_the_same_for_few_and_many_rows(client, users,
+                                                                           django_assert_max_num_queries):
+    # inst_3 (福寿老年公寓) sees its one notified demo inspection; inst_1 (和平区颐养院) its published one and three
+    # more (its scheduled one stays unseen until the notice).
+    inspectors = ensure_demo_inspectors()
+    for _ in range(3):
+        inspection = inspection_create(
+            users["civil_heping"], institution=Institution.objects.get(name="天津市和平区颐养院"),
+            kind=InspectionKind.CASE, lead_department=Department.objects.get(kind__code="civil_affairs",
+                                                                            region__code="120101"),
+            inspector_ids=[inspectors["inspector_1"].pk, inspectors["inspector_2"].pk],
+            departments=[Department.objects.get(kind__code="fire_rescue", region__code="120101")],
+            scheduled_for=dt.date.today())
+        inspection_start(users["inspector_1"], inspection)
+    counts = []
+    for username in ("inst_3", "inst_1"):
+        client.force_login(users[username])
+        client.get("/institution/inspections/")
+        # session + user + identity (profile, institution) + the inspections + their departments
+        with django_assert_max_num_queries(7) as captured:
+            response = client.get("/institution/inspections/")
+        counts.append((len(captured.captured_queries), len(response.context["inspections"])))
+    assert counts[0][1] == 1 and counts[1][1] == 4
+    assert counts[0][0] == counts[1][0]
+    # Coverage: one district (civil_hexi) or sixteen (civil_city), the same queries: the grouped count, the names.
+    coverage = []
+    for username in ("civil_hexi", "civil_city"):
+        client.force_login(users[username])
+        client.get("/inspections/coverage/")
+        with django_assert_max_num_queries(6) as captured:
+            client.get("/inspections/coverage/")
+        coverage.append(len(captured.captured_queries))
+    assert coverage[0] == coverage[1]
