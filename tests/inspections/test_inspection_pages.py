@@ -210,3 +210,17 @@ def test_institution_and_coverage_pages_cost_the_same_for_few_and_many_rows(clie
             client.get("/inspections/coverage/")
         coverage.append(len(captured.captured_queries))
     assert coverage[0] == coverage[1]
+
+
+def test_demo_has_every_state_and_is_idempotent(users):
+    from inspections.choices import FindingState
+    from inspections.demo import build_inspection_demo
+
+    states = set(Inspection.objects.values_list("state", flat=True))
+    assert {s.value for s in InspectionState} <= states
+    demo = Finding.objects.filter(inspection__isnull=False)
+    assert demo.filter(state=FindingState.CLOSED).exists() and demo.filter(state=FindingState.OPEN).exists()
+    assert set(Inspection.objects.values_list("region_code", flat=True)) >= {"120101", "120103"}
+    count = Inspection.objects.count()
+    assert build_inspection_demo() == {"inspections": 0}
+    assert Inspection.objects.count() == count
