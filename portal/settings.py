@@ -200,7 +200,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 # Task modules beyond each app's tasks.py (autodiscovery finds only those), so real workers register them too.
 CELERY_IMPORTS = ["institutions.tasks.imports", "institutions.tasks.records"]
-CELERY_IMPORTS += ["inspections.tasks"]
+# Beat (`celery -A portal beat`): daily housekeeping.
+CELERY_BEAT_SCHEDULE = {
+    "inspections-publish-overdue": {"task": "inspections.tasks.publish_overdue_inspections_task",
+                                    "schedule": 24 * 3600},
+}
 
 # 一公开: a completed inspection's result is public within this many working days (then the portal publishes it).
 INSPECTION_PUBLISH_WORKING_DAYS = env.int("INSPECTION_PUBLISH_WORKING_DAYS", default=20)

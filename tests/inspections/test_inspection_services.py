@@ -1,6 +1,7 @@
 """Inspections on site: team rules, notice, execution, findings with photos, sign-off, publication, scope."""
 
 import datetime as dt
+import io
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -338,3 +339,26 @@ def test_plan_candidates_know_who_was_inspected_this_year(users, heping, inspect
         after = {c.institution.pk: c.inspected_this_year for c in plan_candidates(plan)}
     assert after[heping["institution"].pk]
     assert sum(after.values()) == sum(before.values()) + 1
+
+
+def test_the_beat_task_and_the_command_publish_overdue_results(users, heping, inspectors):
+    from django.conf import settings
+    from django.core.management import call_command
+
+    from inspections.tasks import publish_overdue_inspections_task
+
+    assert settings.CELERY_BEAT_SCHEDULE["inspections-publish-overdue"]["task"] == publish_overdue_inspections_task.name
+    inspection = make(users, heping, inspectors, kind=InspectionKind.CASE, scheduled_for=dt.date.today())
+    inspection_start(users["inspector_1"], inspection)
+    item_results_record(users["inspector_1"], inspection,
+                        {i.pk: (ItemResultValue.PASS, "") for i in inspection.items.all()})
+    inspection_sign(users["inspector_1"], inspection)
+    inspection_sign(users["inspector_2"], inspection)
+    assert inspection.pk not in publish_overdue_inspections_task.delay().get()  # not due yet
+    Inspection.objects.filter(pk=inspection.pk).update(publish_due=dt.date.today() - dt.timedelta(days=1))
+    out = io.StringIO()
+    call_command("publish_overdue_inspections", stdout=out)
+    assert str(inspection.pk) in out.getvalue()
+    inspection.refresh_from_db()
+    assert inspection.state == InspectionState.PUBLISHED
+    assert AuditEvent.objects.filter(verb="inspection.publish", object_id=str(inspection.pk), actor=None).exists()
