@@ -342,6 +342,9 @@ class Inspection(RegulatedRecord):
                              default=InspectionState.SCHEDULED, db_index=True)
     plan = models.ForeignKey(InspectionPlan, verbose_name=_("年度计划"), null=True, blank=True,
                              on_delete=models.PROTECT, related_name="inspections")
+    # A planned inspection comes from one drawn institution of a draw (双随机), and only one.
+    assignment = models.OneToOneField("DrawAssignment", verbose_name=_("抽取结果"), null=True, blank=True,
+                                      on_delete=models.PROTECT, related_name="inspection")
     lead_department = models.ForeignKey(Department, verbose_name=_("牵头部门"), on_delete=models.PROTECT,
                                         related_name="led_inspections")
     departments = models.ManyToManyField(Department, verbose_name=_("参与部门"), blank=True,

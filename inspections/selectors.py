@@ -1,13 +1,20 @@
 """Read-side queries of the inspections app."""
 
+import datetime as dt
 from dataclasses import dataclass
+
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
 
 from agencies.choices import Action
 from institutions.choices import InstitutionStatus
 from institutions.models import Institution
 
-from .choices import RiskLevel
-from .models import InspectionPlan, Inspector
+from .choices import InspectionState, RiskLevel
+from .models import Inspection, InspectionPlan, Inspector
+
+# An institution counts as inspected once an inspection of it is complete (signed off), published or not.
+DONE_STATES = (InspectionState.COMPLETED, InspectionState.PUBLISHED)
 
 
 def eligible_inspectors(department_ids):
@@ -39,21 +46,23 @@ def plan_candidates(plan: InspectionPlan) -> list[PlanCandidate]:
     creator (so a plan never reaches an institution its author may not see; a plan whose creator's account is
     gone falls back to the region alone) and bounded by the lead department's
     region prefix. The weight reads `institution.risk_level` and `institution.credit_list`, which the credit app
-    maintains (medium risk on no list until it has graded an institution). `inspected_this_year` is False for
-    every institution until the inspections model exists to feed it: the draw then puts the not-yet-inspected
-    first as the year runs out.
+    maintains (medium risk on no list until it has graded an institution). `inspected_this_year`: an inspection
+    of it was completed (or published) in the plan's year — the draw puts the not-yet-inspected first as the
+    year runs out. One query for all of it.
     """
     prefix = plan.lead_department.region.scope_code
     queryset = Institution.objects.filter(status=InstitutionStatus.OPERATING, region_code__startswith=prefix)
     if plan.created_by is not None:
         queryset = queryset.restrict(plan.created_by, Action.VIEW)
     candidates = []
+    queryset = queryset.annotate(inspected_this_year=inspected_in_year(plan.year))
     for institution in queryset.order_by("region_code", "uscc"):
         risk_level = institution.risk_level or RiskLevel.MEDIUM
         list_kind = institution.credit_list or None
         candidates.append(PlanCandidate(
             institution=institution, risk_level=risk_level, list_kind=list_kind,
-            weight=candidate_weight(plan, risk_level, list_kind), inspected_this_year=False))
+            weight=candidate_weight(plan, risk_level, list_kind),
+            inspected_this_year=institution.inspected_this_year))
     return candidates
 
 
@@ -186,3 +195,118 @@ def draw_summary(draw) -> DrawSummary:
                        conflicts=len(doc["conflicts"]), previous_pairs=len(rules["previous_pairs"]),
                        count=rules["count"], team_size_min=rules["team_size_min"],
                        uninspected_first=rules["uninspected_first"], required_departments=tuple(names))
+
+def inspected_in_year(year: int) -> Exists:
+    """For an Institution queryset: whether an inspection of it was completed in `year` (an EXISTS per row).
+
+    Reads the fact, not the record: it does not reveal which department inspected or what was found, so it
+    is not a read of a regulated record and needs no restrict().
+    """
+    start = timezone.make_aware(dt.datetime(year, 1, 1))  # midnight in the portal's time zone
+    end = timezone.make_aware(dt.datetime(year + 1, 1, 1))
+    return Exists(Inspection.objects.filter(institution=OuterRef("pk"), state__in=DONE_STATES,
+                                            completed_at__gte=start, completed_at__lt=end))
+
+
+# ------------------------------------------------------------------------------------------- publication (一公开)
+
+
+def public_results():
+    """Published inspection results: a disclosure rule that applies to everyone alike, so — as for the public
+    directory (institutions.selectors.public_institutions) — not restrict(). Only what the rule publishes is
+    selected: no inspector, no creator, no finding text."""
+    from django.db.models import Count, Prefetch, Q
+
+    from agencies.models import Department
+
+    return (Inspection.objects.filter(state=InspectionState.PUBLISHED)
+            .select_related("institution__region")
+            .only("id", "kind", "scheduled_for", "started_at", "completed_at", "published_at", "public_summary",
+                  "institution_id", "institution__name", "institution__region__name", "institution__region_id")
+            .prefetch_related(Prefetch("departments", queryset=Department.objects.only("id", "name")))
+            .annotate(item_count=Count("items", distinct=True),
+                      finding_count=Count("findings", distinct=True),
+                      major_count=Count("findings", filter=Q(findings__severity="major"), distinct=True))
+            .order_by("-published_at", "-id"))
+
+
+@dataclass(frozen=True)
+class PublicResult:
+    inspection: Inspection
+    items: list  # [(code, text, domain name, result label)]
+    by_domain: list  # [(domain name, general count, major count)]
+    by_state: list  # [(state label, count)]
+
+
+def public_result_detail(pk: int) -> PublicResult:
+    """One published result with its items, its findings counted by domain and severity and by rectification
+    state (counts only). Raises Inspection.DoesNotExist for anything not published."""
+    from collections import defaultdict
+
+    from django.db.models import Count
+
+    from .choices import FindingState, ItemResultValue, Severity
+    from .models import Finding, ItemResult
+
+    inspection = public_results().get(pk=pk)
+    results = dict(ItemResult.objects.filter(inspection_id=pk).values_list("item_id", "result"))
+    items = [(item.code, item.text, item.domain.name,
+              ItemResultValue(results[item.pk]).label if item.pk in results else "—")
+             for item in inspection.items.select_related("domain").order_by("position", "id")]
+    counts = defaultdict(lambda: [0, 0])
+    rows = (Finding.objects.filter(inspection_id=pk).values("domain__name", "domain_id", "severity")
+            .annotate(n=Count("id")).order_by("domain_id"))
+    for row in rows:
+        counts[row["domain__name"]][0 if row["severity"] == Severity.GENERAL else 1] += row["n"]
+    by_state = [(FindingState(row["state"]).label, row["n"]) for row in
+                Finding.objects.filter(inspection_id=pk).values("state").annotate(n=Count("id")).order_by("state")]
+    return PublicResult(inspection, items, [(name, g, m) for name, (g, m) in counts.items()], by_state)
+
+
+# ------------------------------------------------------------------------------------------- coverage
+
+
+@dataclass(frozen=True)
+class DistrictCoverage:
+    code: str
+    name: str
+    total: int
+    inspected: int
+
+    @property
+    def not_inspected(self) -> int:
+        return self.total - self.inspected
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.inspected / self.total) if self.total else 0
+
+
+def coverage(user, year: int) -> list[DistrictCoverage]:
+    """This year's inspected and not-yet-inspected operating institutions per district, among those the user's
+    duty covers (Institution.objects.restrict()). One query: grouped by the district prefix of region_code."""
+    from django.db.models import Count, Q
+    from django.db.models.functions import Substr
+
+    from agencies.choices import RegionLevel
+    from agencies.models import Region
+
+    rows = (Institution.objects.restrict(user, Action.VIEW).filter(status=InstitutionStatus.OPERATING)
+            .annotate(district=Substr("region_code", 1, 6), done=inspected_in_year(year))
+            .values("district").annotate(total=Count("id"), inspected=Count("id", filter=Q(done=True)))
+            .order_by("district"))
+    rows = list(rows)
+    names = dict(Region.objects.filter(level=RegionLevel.DISTRICT, scope_code__in=[r["district"] for r in rows])
+                 .values_list("scope_code", "name"))
+    return [DistrictCoverage(r["district"], names.get(r["district"], r["district"]), r["total"], r["inspected"])
+            for r in rows]
+
+
+def not_inspected_institutions(user, year: int, district: str | None = None):
+    """The operating institutions in the user's scope with no completed inspection in `year`."""
+    queryset = (Institution.objects.restrict(user, Action.VIEW).filter(status=InstitutionStatus.OPERATING)
+                .annotate(done=inspected_in_year(year)).filter(done=False).select_related("region")
+                .order_by("region_code", "name", "id"))
+    if district:
+        queryset = queryset.filter(region_code__startswith=district)
+    return queryset

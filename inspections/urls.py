@@ -1,12 +1,11 @@
 from django.urls import path
 
+from .views import draws, inspections
 from .views import findings as views
 
 urlpatterns = [
     path("findings/", views.finding_list, name="finding-list"),
     path("findings/<int:pk>/", views.finding_detail, name="finding-detail"),
+    *inspections.urlpatterns,
+    *draws.urlpatterns,
 ]
-
-from .views import draws  # noqa: E402
-
-urlpatterns += draws.urlpatterns

@@ -75,6 +75,8 @@ STAFF_NAV = [
     (_("现场核查"), "filing-onsite-list", {"filing-onsite-list", "filing-onsite-record"}),
     (_("未备案线索"), "records-lead-list", {"records-lead-list", "records-lead-detail", "records-lead-create"}),
     (_("问题隐患"), "finding-list", {"finding-list", "finding-detail"}),
+    (_("监督检查"), "inspection-list", {"inspection-list", "inspection-detail", "inspection-execute",
+                                      "inspection-coverage"}),
     (_("突发事件"), "records-incident-list", {"records-incident-list"}),
     (_("监管职责清单"), "duty-catalog", {"duty-catalog", "duty-detail"}),
 ]
@@ -84,6 +86,7 @@ CIVIL_AFFAIRS_NAV = [
 ]
 INSTITUTION_NAV = [
     (_("本机构"), "staff-home", {"staff-home", "finding-list", "finding-detail"}),
+    (_("监督检查"), "institution-inspections", {"institution-inspections"}),
     (_("本机构备案"), "filing-mine", {"filing-mine", "filing-mine-start", "filing-mine-update"}),
     (_("信息公开"), "records-disclosure-mine", {"records-disclosure-mine", "records-disclosure-edit"}),
     (_("突发事件报告"), "records-incident-report", {"records-incident-report"}),
@@ -93,6 +96,7 @@ PUBLIC_NAV = [
     (_("首页"), "public-home", {"public-home"}),
     (_("养老机构查询"), "public-institution-list", {"public-institution-list", "public-institution-detail"}),
     (_("未备案机构名单"), "public-unfiled", {"public-unfiled"}),
+    (_("监督检查"), "public-inspection-results", {"public-inspection-results", "public-inspection-result"}),
     (_("监管清单"), "public-duty-catalog", {"public-duty-catalog", "public-duty-detail"}),
     (_("登录"), "login", {"login"}),
 ]

@@ -15,7 +15,7 @@ from agencies.choices import RegionLevel, StaffRole
 from agencies.models import Department, Domain, Region
 from agencies.reference import CITY_CODE
 from agencies.services import department_ensure_all, staff_create
-from inspections.demo import build_draw_demo
+from inspections.demo import build_draw_demo, build_inspection_demo
 from inspections.models import Finding, FindingGroupObjectPermission
 from institutions.choices import (
     DisclosureKind,
@@ -157,6 +157,8 @@ def build_demo_city(password: str | None = None) -> dict:
                                                            content_object=handed)
     _filings(districts, institutions)
     build_draw_demo()  # inspections: 和平区's roster, its 2026 plan and a published draw
+
+    build_inspection_demo()
     return {"departments": Department.objects.count(), "institutions": len(institutions),
             "findings": Finding.objects.count(), "users": User.objects.count()}
 

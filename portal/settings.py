@@ -184,6 +184,10 @@ SPECTACULAR_SETTINGS = {
         "LeadStateEnum": "institutions.choices.LeadState",
         "PlanStateEnum": "inspections.choices.PlanState",
         "DrawStateEnum": "inspections.choices.DrawState",
+
+        "InspectionKindEnum": "inspections.choices.InspectionKind",
+        "InspectionStateEnum": "inspections.choices.InspectionState",
+        "ItemResultValueEnum": "inspections.choices.ItemResultValue",
     },
 }
 
@@ -199,6 +203,16 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 # Task modules beyond each app's tasks.py (autodiscovery finds only those), so real workers register them too.
 CELERY_IMPORTS = ["institutions.tasks.imports", "institutions.tasks.records"]
+# Beat (`celery -A portal beat`): daily housekeeping.
+CELERY_BEAT_SCHEDULE = {
+    "inspections-publish-overdue": {"task": "inspections.tasks.publish_overdue_inspections_task",
+                                    "schedule": 24 * 3600},
+    "inspections-schedule-drawn": {"task": "inspections.tasks.schedule_drawn_inspections_sweep",
+                                   "schedule": 3600},
+}
+
+# 一公开: a completed inspection's result is public within this many working days (then the portal publishes it).
+INSPECTION_PUBLISH_WORKING_DAYS = env.int("INSPECTION_PUBLISH_WORKING_DAYS", default=20)
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="noreply@localhost")

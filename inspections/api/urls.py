@@ -1,18 +1,18 @@
 from agencies.api.routers import AppRouter
 
+from .draws import DrawViewSet, PlanViewSet, PublicDrawViewSet
+from .inspections import InspectionViewSet, PublicInspectionResultViewSet
 from .views import FindingViewSet
 
 router = AppRouter()
 router.register("findings", FindingViewSet)
-
-urlpatterns = router.urls
-
-from .draws import DrawViewSet, PlanViewSet, PublicDrawViewSet  # noqa: E402
-
+router.register("inspections", InspectionViewSet)
 router.register("plans", PlanViewSet, basename="plan")
 router.register("draws", DrawViewSet, basename="draw")
-urlpatterns = router.urls
 
-# Mounted under /api/v1/public/ by portal.api_urls: published plans' draws, no login.
+# Mounted under /api/v1/public/ by portal.api_urls: what 一公开 publishes, no login.
 public_router = AppRouter()
+public_router.register("inspection-results", PublicInspectionResultViewSet, basename="public-inspection-result")
 public_router.register("draws", PublicDrawViewSet, basename="public-draw")
+
+urlpatterns = router.urls

@@ -22,3 +22,15 @@ from .draws import (  # noqa: F401
     draw_inputs,
     may_operate,
 )
+from .inspections import (  # noqa: F401
+    finding_record,
+    inspection_cancel,
+    inspection_create,
+    inspection_notify,
+    inspection_publish,
+    inspection_sign,
+    inspection_start,
+    item_result_record,
+    item_results_record,
+    publish_overdue_inspections,
+)

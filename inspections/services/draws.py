@@ -26,7 +26,7 @@ from agencies.choices import StaffRole
 
 from .. import draw as algorithm
 from ..choices import DRAW_TRANSITIONS, DrawState, PlanState
-from ..models import ChecklistItem, Draw, DrawAssignment, InspectionPlan, InspectorConflict
+from ..models import ChecklistItem, Draw, DrawAssignment, Inspection, InspectionPlan, InspectorConflict
 from ..selectors import eligible_inspectors, plan_candidates
 from ..signals import draw_executed
 from .catalog import _require_civil_affairs
@@ -233,3 +233,59 @@ def may_operate(actor, plan: InspectionPlan) -> bool:
     return True
 
 
+
+
+# Drawn institutions are inspected after the notice period: the team gets 3 working days' notice
+# (行政检查办法) plus a week to arrange the visit.
+DRAWN_INSPECTION_WORKING_DAYS = 8
+
+
+def inspections_schedule_from_draw(draw_id: int) -> list[int]:
+    """One planned inspection per drawn institution of an executed draw, with the drawn team (idempotent).
+
+    Runs after the draw's commit (the `draw_executed` signal, through a Celery task), as the person who executed
+    it. Each assignment is its own transaction: an assignment whose team no longer fits (an inspector left the
+    roster since) is logged and left for civil affairs to schedule by hand, without undoing the others.
+    """
+    import logging
+
+    from agencies.calendar import add_working_days
+
+    from ..choices import InspectionKind
+    from .inspections import inspection_create
+
+    draw = Draw.objects.select_related("plan__lead_department", "executed_by").get(pk=draw_id)
+    if draw.state != DrawState.EXECUTED:
+        return []
+    scheduled_for = add_working_days(timezone.localdate(draw.executed_at), DRAWN_INSPECTION_WORKING_DAYS)
+    created = []
+    assignments = (draw.assignments.filter(inspection__isnull=True).select_related("institution")
+                   .prefetch_related("inspectors", "required_departments").order_by("position"))
+    for assignment in assignments:
+        try:
+            with transaction.atomic():
+                # Lock the assignment: two deliveries of the task must not both create its inspection.
+                locked = DrawAssignment.objects.select_for_update().get(pk=assignment.pk)
+                if Inspection.objects.filter(assignment=locked).exists():
+                    continue
+                inspectors = list(assignment.inspectors.all())
+                departments = {d.pk for d in assignment.required_departments.all()}
+                departments |= {i.department_id for i in inspectors}
+                inspection = inspection_create(
+                    draw.executed_by, institution=assignment.institution, kind=InspectionKind.PLANNED,
+                    lead_department=draw.plan.lead_department, departments=sorted(departments),
+                    inspector_ids=[i.pk for i in inspectors], scheduled_for=scheduled_for, plan=draw.plan,
+                    origin=_("双随机抽取：%(draw)s 第%(position)s位") % {"draw": draw, "position": assignment.position})
+                inspection.assignment = locked
+                inspection.save(update_fields=["assignment"])
+                created.append(inspection.pk)
+        except (ValidationError, PermissionDenied) as exc:
+            logging.getLogger(__name__).warning("draw %s position %s not scheduled: %s", draw.pk,
+                                                assignment.position, exc)
+    return created
+
+
+def draws_with_unscheduled_assignments() -> list[int]:
+    """Executed draws some of whose drawn institutions have no inspection yet (the sweeper's work list)."""
+    return list(Draw.objects.filter(state=DrawState.EXECUTED, assignments__inspection__isnull=True)
+                .values_list("pk", flat=True).distinct().order_by("pk"))

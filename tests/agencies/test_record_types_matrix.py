@@ -1,9 +1,9 @@
 """Every regulated record type joins the permission matrix.
 
-For each type (filings, on-site checks, disclosure items, star ratings, incident reports, drills, leads) records
-are made at 和平区 and 河西区 institutions with different facts, and for every department of the demo city and
-every action `restrict()` must return exactly what the independent oracle allows; institution accounts see their
-own institution's records (never a lead, which has no institution) and nothing else.
+For each type (filings, on-site checks, disclosure items, star ratings, incident reports, drills, leads,
+inspections) records are made at 和平区 and 河西区 institutions with different facts, and for every department of
+the demo city and every action `restrict()` must return exactly what the independent oracle allows; institution
+accounts see their own institution's records (never a lead, which has no institution) and nothing else.
 """
 
 import datetime
@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from agencies.models import Department, Domain, Region, StaffProfile
+from inspections.models import ChecklistVersion, Inspection
 from institutions.choices import INCIDENT_DOMAINS, DisclosureKind, IncidentType
 from institutions.models import (
     DisclosureItem,
@@ -48,6 +49,9 @@ def _records_for(inst, civil, domains):
                                   valid_until=TODAY, rating_body="评定委员会"),
         EmergencyDrill.objects.create(institution=inst, domain=domains["emergency_response"], held_on=TODAY,
                                       topic="消防疏散"),
+        Inspection.objects.create(institution=inst, domain=domains["supervision_mechanism"], kind="special",
+                                  lead_department=civil, scheduled_for=TODAY,
+                                  checklist_version=ChecklistVersion.objects.get(active=True)),
     ]
     for kind in IncidentType:
         made.append(IncidentReport.objects.create(
@@ -96,7 +100,7 @@ def _facts(record):
     return oracle.facts_of(record.institution)
 
 
-MODELS = [Filing, OnSiteCheck, DisclosureItem, StarRating, IncidentReport, EmergencyDrill, Lead]
+MODELS = [Filing, OnSiteCheck, DisclosureItem, StarRating, IncidentReport, EmergencyDrill, Lead, Inspection]
 
 
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)

@@ -288,3 +288,49 @@ def test_racing_commits_and_executions_give_one_draw_and_one_result(users, plan,
     assert outcomes.count("ok") == 1 and any("抽取不能从" in o for o in outcomes), outcomes
     assert AuditEvent.objects.filter(verb="draw.execute", object_id=str(draw.pk)).count() == 1
     assert verify_stored_draw(Draw.objects.get(pk=draw.pk)).ok is True
+
+
+# ------------------------------------------------------------------------- drawn institutions become inspections
+
+
+def test_each_drawn_institution_gets_one_planned_inspection_with_its_drawn_team(demo_draw):
+    """The demo draw was executed when the demo city was built: the draw_executed signal scheduled its inspections."""
+    from django.utils import timezone
+
+    from agencies.calendar import add_working_days
+    from inspections.choices import InspectionKind, InspectionState
+    from inspections.models import Inspection
+
+    assignments = list(demo_draw.assignments.prefetch_related("inspectors").order_by("position"))
+    assert assignments
+    for assignment in assignments:
+        inspection = Inspection.objects.get(assignment=assignment)
+        assert inspection.kind == InspectionKind.PLANNED and inspection.plan_id == demo_draw.plan_id
+        assert inspection.institution_id == assignment.institution_id
+        assert inspection.state == InspectionState.SCHEDULED
+        assert set(inspection.inspectors.values_list("pk", flat=True)) == {i.pk for i in assignment.inspectors.all()}
+        assert inspection.scheduled_for == add_working_days(timezone.localdate(demo_draw.executed_at), 8)
+        assert inspection.notice_due is not None and inspection.notice_due < inspection.scheduled_for
+
+
+def test_scheduling_a_draw_again_creates_nothing(demo_draw):
+    from inspections.models import Inspection
+    from inspections.services.draws import draws_with_unscheduled_assignments, inspections_schedule_from_draw
+
+    before = Inspection.objects.count()
+    assert inspections_schedule_from_draw(demo_draw.pk) == []
+    assert demo_draw.pk not in draws_with_unscheduled_assignments()
+    assert Inspection.objects.count() == before
+
+
+def test_the_sweep_schedules_a_draw_whose_follow_up_was_lost(users, plan, django_capture_on_commit_callbacks):
+    from inspections.models import Inspection
+    from inspections.tasks import schedule_drawn_inspections_sweep
+
+    draw = draw_commit(users["civil_heping"], plan, count=1)
+    # The broker was down: the follow-up never ran (on_commit callbacks captured and dropped).
+    with django_capture_on_commit_callbacks(execute=False):
+        draw = draw_execute(users["civil_heping"], draw)
+    assert not Inspection.objects.filter(assignment__draw=draw).exists()
+    created = schedule_drawn_inspections_sweep()
+    assert Inspection.objects.filter(assignment__draw=draw).count() == draw.assignments.count() == len(created) == 1
