@@ -196,7 +196,12 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 # Task modules beyond each app's tasks.py (autodiscovery finds only those), so real workers register them too.
-CELERY_IMPORTS = ["institutions.tasks.imports", "institutions.tasks.records"]
+CELERY_IMPORTS = ["institutions.tasks.imports", "institutions.tasks.records", "inspections.tasks.findings"]
+# Celery beat: the daily overdue-rectification scan (idempotent, so a missed or doubled run does no harm).
+CELERY_BEAT_SCHEDULE = {
+    "scan-overdue-findings": {"task": "inspections.tasks.findings.scan_overdue_findings",
+                              "schedule": 24 * 3600},
+}
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="noreply@localhost")

@@ -16,3 +16,22 @@ from .catalog import (  # noqa: F401
     plan_publish,
     plan_transition,
 )
+from .findings import (  # noqa: F401
+    finding_transition,
+    rectification_submit,
+    rectification_verify,
+    scan_overdue_findings,
+    supervised_case_lift,
+    supervised_case_open,
+    suspension_order_issue,
+    suspension_order_lift,
+    suspension_order_withdraw,
+)
+from .referrals import (  # noqa: F401
+    findings_needing_referral,
+    referral_accept,
+    referral_answer,
+    referral_decline,
+    referral_send,
+    referrals_overdue,
+)
