@@ -38,7 +38,10 @@ def own_institution(user) -> Institution:
 def make_finding(users):
     """make_finding(domain="fire_safety", by="fire_rescue", account="inst_1", …) → a Finding at that account's
     institution, found by that 和平区 department, verified by it, with a working-day deadline."""
-    from inspections.models import Finding
+    from django.contrib.auth.models import Permission
+
+    from agencies.access import department_may
+    from inspections.models import Finding, FindingGroupObjectPermission
     from inspections.services.findings import set_rectification_deadline
 
     def _make(domain="fire_safety", by="fire_rescue", account="inst_1", severity=Severity.GENERAL,
@@ -51,6 +54,12 @@ def make_finding(users):
         set_rectification_deadline(finding, working_days)
         finding.copy_institution_columns()
         finding.save()
+        if not department_may(found_by, "view", finding):
+            # What recording on site does for a team member outside its own domain: the finding department keeps
+            # sight of what it found (a hand-off grant), so that it can refer it.
+            FindingGroupObjectPermission.objects.create(
+                group_id=found_by.group_id, content_object=finding,
+                permission=Permission.objects.get(codename="view_finding", content_type__app_label="inspections"))
         return finding
 
     return _make
