@@ -196,7 +196,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 # Task modules beyond each app's tasks.py (autodiscovery finds only those), so real workers register them too.
-CELERY_IMPORTS = ["institutions.tasks.imports", "institutions.tasks.records", "inspections.tasks.findings"]
+CELERY_IMPORTS = ["institutions.tasks.imports", "institutions.tasks.records"]
+CELERY_IMPORTS += ["inspections.tasks.findings"]
 # Celery beat: the daily overdue-rectification scan (idempotent, so a missed or doubled run does no harm).
 CELERY_BEAT_SCHEDULE = {
     "scan-overdue-findings": {"task": "inspections.tasks.findings.scan_overdue_findings",

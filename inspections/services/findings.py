@@ -86,8 +86,13 @@ def verifying_department(finding: Finding) -> Department | None:
     return finding.verifying_department if finding.verifying_department_id else finding.found_by
 
 
-def _department_of(actor):
-    profile = getattr(actor, "staff_profile", None) if actor is not None and actor.is_authenticated else None
+def department_of(actor):
+    """The actor's department (None for institution accounts and the system), in one query."""
+    if actor is None or not actor.is_authenticated:
+        return None
+    from agencies.models import StaffProfile
+
+    profile = StaffProfile.objects.select_related("department").filter(user_id=actor.pk).first()
     return profile.department if profile is not None else None
 
 
@@ -97,7 +102,7 @@ def may_verify(actor, finding: Finding) -> bool:
         return False
     if actor.is_superuser:
         return True
-    department = _department_of(actor)
+    department = department_of(actor)
     verifier = verifying_department(finding)
     return (department is not None and verifier is not None and department.pk == verifier.pk
             and actor.has_perm("inspections.verify_rectification_finding", finding))
@@ -296,7 +301,7 @@ def _require_staff_of(actor, department, message) -> None:
         raise PermissionDenied(message)
     if actor.is_superuser:
         return
-    own = _department_of(actor)
+    own = department_of(actor)
     if own is None or department is None or own.pk != department.pk:
         raise PermissionDenied(message)
 
@@ -399,7 +404,7 @@ def supervised_case_open(actor, finding, supervising_department, requirements: s
         if expected is None or _pk(supervising_department) != expected.pk:
             raise ValidationError({"supervising_department": _("督办单位应为机构所在区的区人民政府（%(name)s）。") % {
                 "name": expected.name if expected else "—"}})
-        own = _department_of(actor)
+        own = department_of(actor)
         allowed = actor is not None and actor.is_authenticated and (
             actor.is_superuser or (own is not None and own.pk in {expected.pk, _pk(verifying_department(finding))}))
         if not allowed or not can(actor, Action.VIEW, finding):

@@ -32,7 +32,7 @@ from ..choices import (
     ReferralState,
 )
 from ..models import Finding, FindingGroupObjectPermission, Referral, ReferralGroupObjectPermission
-from .findings import _department_of, _pk, lock_finding, verifying_department
+from .findings import _pk, department_of, lock_finding, verifying_department
 
 OPEN_REFERRAL_STATES = (ReferralState.SENT, ReferralState.ACCEPTED)
 
@@ -83,7 +83,7 @@ def _lock(referral) -> Referral:
 
 
 def _require_receiver(actor, referral: Referral) -> None:
-    own = _department_of(actor)
+    own = department_of(actor)
     if not (actor.is_superuser or (own is not None and own.pk == referral.to_department_id)):
         raise PermissionDenied(_("只有接收部门可以办理该移送。"))
 
@@ -107,7 +107,7 @@ def referral_send(actor, finding, to_department, kind: str, reason: str) -> Refe
         raise ValidationError({"to_department": _("请选择接收部门。")})
     with transaction.atomic():
         finding = lock_finding(finding)
-        own = _department_of(actor)
+        own = department_of(actor)
         senders = {d.pk for d in (finding.found_by, verifying_department(finding)) if d is not None}
         if own is None or own.pk not in senders or not actor.has_perm("inspections.view_finding", finding):
             raise PermissionDenied(_("由发现问题的部门移送。"))
@@ -225,7 +225,7 @@ def referrals_overdue(user, today: dt.date | None = None):
 def findings_needing_referral(user, today: dt.date | None = None) -> list[Finding]:
     """Unresolved findings of the user's department in domains its duty does not let it verify, not yet referred
     (or only declined), each with `refer_due` and `working_days_left` (negative when late)."""
-    department = _department_of(user)
+    department = department_of(user)
     if department is None:
         return []
     today = today or timezone.localdate()
