@@ -182,6 +182,10 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "FilingStateEnum": "institutions.choices.FilingState",
         "LeadStateEnum": "institutions.choices.LeadState",
+        "ReferralKindEnum": "inspections.choices.ReferralKind",
+        "ReferralStateEnum": "inspections.choices.ReferralState",
+        "SupervisedCaseStateEnum": "inspections.choices.SupervisedCaseState",
+        "SuspensionStateEnum": "inspections.choices.SuspensionState",
     },
 }
 
