@@ -150,14 +150,15 @@ def test_referral_pages(as_user, make_finding, users):
 
 
 def test_public_supervised_cases_show_no_personal_data_and_drop_when_lifted(client, make_finding, users, media):
-    finding = make_finding(account="inst_3", severity=Severity.MAJOR, text="消防控制室无人值守，自动报警系统故障")
+    # inst_1 (颐养院): the demo city's supervised hazard is at another institution.
+    finding = make_finding(account="inst_1", severity=Severity.MAJOR, text="消防控制室无人值守，自动报警系统故障")
     case = supervised_case_open(users["fire_heping"], finding, supervising_department_for(finding),
                                 "限期消除重大火灾隐患", add_working_days(timezone.localdate(), 20))
     html = client.get(reverse("public-supervised-cases")).content.decode()
     assert finding.institution.name in html and "和平区人民政府" in html
     for private in ("陈刚", "fire_heping", "限期消除重大火灾隐患", finding.text):
         assert private not in html
-    rectification_verify(users["fire_heping"], rectification_submit(users["inst_3"], finding, "已修复", []), True)
+    rectification_verify(users["fire_heping"], rectification_submit(users["inst_1"], finding, "已修复", []), True)
     supervised_case_lift(users["leader_heping"], case, "已销号")
     assert finding.institution.name not in client.get(reverse("public-supervised-cases")).content.decode()
 
