@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from io import BytesIO
 
-from django.db.models import Prefetch, Q
+from django.db.models import F, Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -118,7 +118,8 @@ def list_queryset(user, kind: str, *, district=None, domain=None, department=Non
         queryset = queryset.filter(institution_id=institution)
     if kind == PROBLEMS:
         return queryset.order_by("-id")
-    return queryset.order_by("rectification_due", "id")
+    # The nearest deadline first; findings recorded without one (older records) after those that have one.
+    return queryset.order_by(F("rectification_due").asc(nulls_last=True), "id")
 
 
 def rows(findings, kind: str, today=None) -> list[list]:

@@ -6,6 +6,7 @@ answers. Both ends see the clock; what is late counts against the department tha
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from functools import partial
 
 from django.conf import settings
@@ -206,19 +207,32 @@ def visible_referrals(user):
         "institution", "domain", "from_department", "to_department", "finding")
 
 
-def referrals_overdue(user, today: dt.date | None = None):
-    """Late referrals the user may see, each with `owed_by`: sent after its 7-working-day due date (the sender
-    owes it), or not answered by its answer date (the receiver owes it)."""
+@dataclass(frozen=True)
+class Lateness:
+    """One late step of a referral and the department that owes it."""
+
+    referral: Referral
+    owed_by: Department
+    late_for: str  # "send": sent after its 7 working days; "answer": not answered by its answer date
+    due: dt.date
+
+    @property
+    def pk(self):
+        return self.referral.pk
+
+
+def referrals_overdue(user, today: dt.date | None = None) -> list[Lateness]:
+    """What is late among the referrals the user may see: sent after the 7-working-day due date (the sender owes
+    it), or not answered by the answer date (the receiver owes it). A referral can be late at both ends."""
     today = today or timezone.localdate()
     late_sent = Q(refer_due__lt=TruncDate("sent_at", tzinfo=timezone.get_current_timezone()))
     unanswered = Q(state__in=OPEN_REFERRAL_STATES, answer_due__lt=today)
     rows = []
-    for referral in visible_referrals(user).filter(late_sent | unanswered).order_by("answer_due", "id"):
+    for referral in visible_referrals(user).filter(late_sent | unanswered).order_by("refer_due", "id"):
+        if timezone.localdate(referral.sent_at) > referral.refer_due:
+            rows.append(Lateness(referral, referral.from_department, "send", referral.refer_due))
         if referral.state in OPEN_REFERRAL_STATES and referral.answer_due and referral.answer_due < today:
-            referral.owed_by, referral.late_for = referral.to_department, "answer"
-        else:
-            referral.owed_by, referral.late_for = referral.from_department, "send"
-        rows.append(referral)
+            rows.append(Lateness(referral, referral.to_department, "answer", referral.answer_due))
     return rows
 
 

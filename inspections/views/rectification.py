@@ -7,6 +7,7 @@ Every finding is read through `Finding.objects.restrict()`: out of scope and mis
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
@@ -207,7 +208,9 @@ def verify_queue(request):
                 .filter(state=FindingState.SUBMITTED)
                 .select_related("institution", "domain", "found_by").order_by("rectification_due", "id"))
     if department is not None:
-        queryset = queryset.filter(verifying_department=department)
+        # 谁检查谁验收: the department named to verify, or, where none is named, the one that found it.
+        queryset = queryset.filter(Q(verifying_department=department)
+                                   | Q(verifying_department__isnull=True, found_by=department))
     page = CappedPaginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "inspections/verify_queue.html", {"page": page, "today": timezone.localdate()})
 

@@ -33,6 +33,7 @@ def _with_clock(referrals, today):
     for referral in referrals:
         referral.days_left = (calendar.working_days_between(today, referral.answer_due)
                               if referral.state in OPEN_REFERRAL_STATES and referral.answer_due else None)
+        referral.days_late = -referral.days_left if referral.days_left is not None and referral.days_left < 0 else 0
         referral.sent_late = timezone.localdate(referral.sent_at) > referral.refer_due
     return referrals
 

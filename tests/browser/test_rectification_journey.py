@@ -97,3 +97,33 @@ def test_institution_rectifies_and_fire_heping_verifies(page, screenshot, tmp_pa
     expect(page.get_by_test_id("finding-state")).to_have_text("已整改销号")
     expect(page.get_by_test_id("rectification-history")).to_contain_text("通道畅通")
     screenshot(page, "rectification-5-institution-sees-closed")
+
+
+def test_the_three_lists_referrals_and_the_public_supervised_cases(page, screenshot):
+    """What the demo city shows after findings are recorded: the lists with their export, the overdue referral at
+    both ends, and the public list of supervised major hazards."""
+    login(page, "fire_heping")
+    page.get_by_role("link", name="三个清单").click()
+    page.get_by_role("link", name="责任清单").click()
+    table = page.get_by_test_id("list-table")
+    expect(table).to_contain_text("和平区人民政府")  # the supervised hazard's supervising government
+    with page.expect_download() as download:
+        page.get_by_test_id("export").click()
+    assert download.value.suggested_filename.startswith("responsibility-")
+    screenshot(page, "rectification-6-responsibility-list")
+
+    login(page, "health_heping")
+    page.get_by_role("link", name="移送抄告").click()
+    expect(page.get_by_test_id("referrals-overdue")).to_contain_text("和平区卫生健康委员会逾期未反馈")
+    screenshot(page, "rectification-7-referrals-health")
+    login(page, "civil_heping")
+    page.get_by_role("link", name="移送抄告").click()
+    expect(page.get_by_test_id("referrals-overdue")).to_contain_text("逾期")
+    screenshot(page, "rectification-8-referrals-civil")
+
+    page.context.clear_cookies()
+    page.goto("/public/supervised-cases/")
+    cases = page.get_by_test_id("public-cases")
+    expect(cases).to_contain_text("天津市和平区福寿老年公寓")
+    expect(cases).not_to_contain_text("消防控制室无人值班")  # the hazard's category, not the inspection notes
+    screenshot(page, "rectification-9-public-supervised-cases")
