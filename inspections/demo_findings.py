@@ -36,7 +36,7 @@ HEPING = "120101"
 DEMO_FINDINGS = [
     ("天津市和平区颐养院", "fire_safety", "fire_rescue", Severity.GENERAL,
      "【演示】二层疏散通道堆放杂物，部分安全出口指示标志不亮。", dt.date(2026, 11, 24), 20, FindingState.OPEN),
-    ("天津市和平区康乐养老院", "food_safety", "market_regulation", Severity.GENERAL,
+    ("天津市和平区福寿老年公寓", "food_safety", "market_regulation", Severity.GENERAL,
      "【演示】食堂留样记录不全，部分食品未按规定留样48小时。", dt.date(2026, 11, 16), 15, FindingState.SUBMITTED),
     ("天津市和平区夕阳红养护中心", "building_safety", "civil_affairs", Severity.GENERAL,
      "【演示】活动室吊顶局部脱落，未设置警示隔离。", dt.date(2026, 11, 12), 20, FindingState.RETURNED),
