@@ -15,7 +15,7 @@ class InspectionsConfig(AppConfig):
 
 
 def _schedule_drawn_inspections(sender, draw_id, **kwargs):
-    from .tasks import schedule_drawn_inspections
+    from .tasks.inspections import schedule_drawn_inspections
 
     try:
         schedule_drawn_inspections.delay(draw_id)

@@ -152,13 +152,18 @@ SUPERVISED_CASE_TRANSITIONS: dict[str, frozenset[str]] = {
 
 
 class SuspensionState(models.TextChoices):
+    # The overdue scan only proposes (拟): ordering a suspension is the verifying department's decision.
+    PROPOSED = "proposed", _("拟责令停业整顿（待决定）")
     IN_FORCE = "in_force", _("停业整顿中")
     LIFTED = "lifted", _("已解除")
+    WITHDRAWN = "withdrawn", _("不予停业整顿")
 
 
 SUSPENSION_TRANSITIONS: dict[str, frozenset[str]] = {
+    SuspensionState.PROPOSED: frozenset({SuspensionState.IN_FORCE, SuspensionState.WITHDRAWN}),
     SuspensionState.IN_FORCE: frozenset({SuspensionState.LIFTED}),
     SuspensionState.LIFTED: frozenset(),
+    SuspensionState.WITHDRAWN: frozenset(),
 }
 
 
@@ -174,3 +179,13 @@ DRAW_TRANSITIONS: dict[str, frozenset[str]] = {
     DrawState.COMMITTED: frozenset({DrawState.EXECUTED}),
     DrawState.EXECUTED: frozenset(),
 }
+
+# Overdue rectification (seed 002 三(一), seed 001 row 2: 逾期不整改的，依法责令停业整顿): a reminder the first
+# working day after the deadline, escalation this many working days later (settings.FINDING_ESCALATION_WORKING_DAYS
+# overrides it).
+ESCALATION_WORKING_DAYS = 10
+# A supervised case's deadline when the scan opens one (the supervising government may set another).
+SUPERVISED_CASE_WORKING_DAYS = 30
+# The receiver's answer to a referral (seed 002 二(二)4: 及时通报…形成工作闭环 — no number in the seeds;
+# settings.REFERRAL_ANSWER_WORKING_DAYS overrides it).
+REFERRAL_ANSWER_WORKING_DAYS = 15

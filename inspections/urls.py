@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import draws, inspections
+from .views import draws, inspections, rectification, referrals, supervision
 from .views import findings as views
 
 urlpatterns = [
@@ -8,4 +8,8 @@ urlpatterns = [
     path("findings/<int:pk>/", views.finding_detail, name="finding-detail"),
     *inspections.urlpatterns,
     *draws.urlpatterns,
+
+    *rectification.urlpatterns,
+    *referrals.urlpatterns,
+    *supervision.urlpatterns,
 ]

@@ -77,6 +77,11 @@ STAFF_NAV = [
     (_("问题隐患"), "finding-list", {"finding-list", "finding-detail"}),
     (_("监督检查"), "inspection-list", {"inspection-list", "inspection-detail", "inspection-execute",
                                       "inspection-coverage"}),
+
+    (_("整改验收"), "finding-verify-queue", {"finding-verify-queue"}),
+    (_("移送抄告"), "referral-list", {"referral-list", "referral-detail"}),
+    (_("三个清单"), "finding-lists-home", {"finding-lists", "finding-lists-home"}),
+    (_("挂牌督办"), "supervised-case-list", {"supervised-case-list", "suspension-order-list"}),
     (_("突发事件"), "records-incident-list", {"records-incident-list"}),
     (_("监管职责清单"), "duty-catalog", {"duty-catalog", "duty-detail"}),
 ]
@@ -87,6 +92,8 @@ CIVIL_AFFAIRS_NAV = [
 INSTITUTION_NAV = [
     (_("本机构"), "staff-home", {"staff-home", "finding-list", "finding-detail"}),
     (_("监督检查"), "institution-inspections", {"institution-inspections"}),
+
+    (_("问题整改"), "finding-mine", {"finding-mine", "finding-rectify"}),
     (_("本机构备案"), "filing-mine", {"filing-mine", "filing-mine-start", "filing-mine-update"}),
     (_("信息公开"), "records-disclosure-mine", {"records-disclosure-mine", "records-disclosure-edit"}),
     (_("突发事件报告"), "records-incident-report", {"records-incident-report"}),

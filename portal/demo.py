@@ -16,6 +16,7 @@ from agencies.models import Department, Domain, Region
 from agencies.reference import CITY_CODE
 from agencies.services import department_ensure_all, staff_create
 from inspections.demo import build_draw_demo, build_inspection_demo
+from inspections.demo_findings import build_findings_demo
 from inspections.models import Finding, FindingGroupObjectPermission
 from institutions.choices import (
     DisclosureKind,
@@ -159,6 +160,8 @@ def build_demo_city(password: str | None = None) -> dict:
     build_draw_demo()  # inspections: 和平区's roster, its 2026 plan and a published draw
 
     build_inspection_demo()
+
+    build_findings_demo()
     return {"departments": Department.objects.count(), "institutions": len(institutions),
             "findings": Finding.objects.count(), "users": User.objects.count()}
 

@@ -184,10 +184,13 @@ SPECTACULAR_SETTINGS = {
         "LeadStateEnum": "institutions.choices.LeadState",
         "PlanStateEnum": "inspections.choices.PlanState",
         "DrawStateEnum": "inspections.choices.DrawState",
-
         "InspectionKindEnum": "inspections.choices.InspectionKind",
         "InspectionStateEnum": "inspections.choices.InspectionState",
         "ItemResultValueEnum": "inspections.choices.ItemResultValue",
+        "ReferralKindEnum": "inspections.choices.ReferralKind",
+        "ReferralStateEnum": "inspections.choices.ReferralState",
+        "SupervisedCaseStateEnum": "inspections.choices.SupervisedCaseState",
+        "SuspensionStateEnum": "inspections.choices.SuspensionState",
     },
 }
 
@@ -203,12 +206,15 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 # Task modules beyond each app's tasks.py (autodiscovery finds only those), so real workers register them too.
 CELERY_IMPORTS = ["institutions.tasks.imports", "institutions.tasks.records"]
-# Beat (`celery -A portal beat`): daily housekeeping.
+CELERY_IMPORTS += ["inspections.tasks.inspections", "inspections.tasks.findings"]
+# Beat (`celery -A portal beat`): housekeeping; every task here is idempotent, so a missed or doubled run does no harm.
 CELERY_BEAT_SCHEDULE = {
-    "inspections-publish-overdue": {"task": "inspections.tasks.publish_overdue_inspections_task",
+    "inspections-publish-overdue": {"task": "inspections.tasks.inspections.publish_overdue_inspections_task",
                                     "schedule": 24 * 3600},
-    "inspections-schedule-drawn": {"task": "inspections.tasks.schedule_drawn_inspections_sweep",
+    "inspections-schedule-drawn": {"task": "inspections.tasks.inspections.schedule_drawn_inspections_sweep",
                                    "schedule": 3600},
+    "scan-overdue-findings": {"task": "inspections.tasks.findings.scan_overdue_findings",
+                              "schedule": 24 * 3600},
 }
 
 # 一公开: a completed inspection's result is public within this many working days (then the portal publishes it).

@@ -22,6 +22,17 @@ from .draws import (  # noqa: F401
     draw_inputs,
     may_operate,
 )
+from .findings import (  # noqa: F401
+    finding_transition,
+    rectification_submit,
+    rectification_verify,
+    scan_overdue_findings,
+    supervised_case_lift,
+    supervised_case_open,
+    suspension_order_issue,
+    suspension_order_lift,
+    suspension_order_withdraw,
+)
 from .inspections import (  # noqa: F401
     finding_record,
     inspection_cancel,
@@ -33,4 +44,12 @@ from .inspections import (  # noqa: F401
     item_result_record,
     item_results_record,
     publish_overdue_inspections,
+)
+from .referrals import (  # noqa: F401
+    findings_needing_referral,
+    referral_accept,
+    referral_answer,
+    referral_decline,
+    referral_send,
+    referrals_overdue,
 )

@@ -1,9 +1,10 @@
 """Every regulated record type joins the permission matrix.
 
 For each type (filings, on-site checks, disclosure items, star ratings, incident reports, drills, leads,
-inspections) records are made at 和平区 and 河西区 institutions with different facts, and for every department of
-the demo city and every action `restrict()` must return exactly what the independent oracle allows; institution
-accounts see their own institution's records (never a lead, which has no institution) and nothing else.
+inspections, referrals, supervised cases, suspension orders) records are made at 和平区 and 河西区 institutions with
+different facts, and for every department of the demo city and every action `restrict()` must return exactly what the
+independent oracle allows; institution accounts see their own institution's records (never a lead, which has no
+institution) and nothing else.
 """
 
 import datetime
@@ -14,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from agencies.models import Department, Domain, Region, StaffProfile
-from inspections.models import ChecklistVersion, Inspection
+from inspections.models import ChecklistVersion, Finding, Inspection, Referral, SupervisedCase, SuspensionOrder
 from institutions.choices import INCIDENT_DOMAINS, DisclosureKind, IncidentType
 from institutions.models import (
     DisclosureItem,
@@ -57,6 +58,18 @@ def _records_for(inst, civil, domains):
         made.append(IncidentReport.objects.create(
             institution=inst, domain=domains[INCIDENT_DOMAINS[kind]], type=kind, occurred_at=timezone.now(),
             description="经过", measures="措施"))
+    # What follows a finding carries the finding's institution and domain: one per domain the demo has findings in.
+    government = Department.objects.get(kind__code="district_government", region=inst.region)
+    for finding in Finding.objects.filter(institution=inst).select_related("domain").order_by("id")[:21]:
+        made += [
+            Referral.objects.create(institution=inst, domain=finding.domain, finding=finding, from_department=civil,
+                                    to_department=civil, reason="移送", refer_due=TODAY),
+            SupervisedCase.objects.create(institution=inst, domain=finding.domain, finding=finding,
+                                          supervising_department=government, requirements="督办", deadline=TODAY,
+                                          listed_on=TODAY),
+            SuspensionOrder.objects.create(institution=inst, domain=finding.domain, finding=finding, issued_by=civil,
+                                           reason="逾期未整改", issued_on=TODAY),
+        ]
     return made
 
 
@@ -100,7 +113,8 @@ def _facts(record):
     return oracle.facts_of(record.institution)
 
 
-MODELS = [Filing, OnSiteCheck, DisclosureItem, StarRating, IncidentReport, EmergencyDrill, Lead, Inspection]
+MODELS = [Filing, OnSiteCheck, DisclosureItem, StarRating, IncidentReport, EmergencyDrill, Lead, Inspection, Referral,
+          SupervisedCase, SuspensionOrder]
 
 
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)

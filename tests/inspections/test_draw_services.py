@@ -325,7 +325,7 @@ def test_scheduling_a_draw_again_creates_nothing(demo_draw):
 
 def test_the_sweep_schedules_a_draw_whose_follow_up_was_lost(users, plan, django_capture_on_commit_callbacks):
     from inspections.models import Inspection
-    from inspections.tasks import schedule_drawn_inspections_sweep
+    from inspections.tasks.inspections import schedule_drawn_inspections_sweep
 
     draw = draw_commit(users["civil_heping"], plan, count=1)
     # The broker was down: the follow-up never ran (on_commit callbacks captured and dropped).

@@ -345,7 +345,7 @@ def test_the_beat_task_and_the_command_publish_overdue_results(users, heping, in
     from django.conf import settings
     from django.core.management import call_command
 
-    from inspections.tasks import publish_overdue_inspections_task
+    from inspections.tasks.inspections import publish_overdue_inspections_task
 
     assert settings.CELERY_BEAT_SCHEDULE["inspections-publish-overdue"]["task"] == publish_overdue_inspections_task.name
     inspection = make(users, heping, inspectors, kind=InspectionKind.CASE, scheduled_for=dt.date.today())

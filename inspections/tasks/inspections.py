@@ -2,8 +2,8 @@
 
 from celery import shared_task
 
-from .services.draws import draws_with_unscheduled_assignments, inspections_schedule_from_draw
-from .services.inspections import publish_overdue_inspections
+from ..services.draws import draws_with_unscheduled_assignments, inspections_schedule_from_draw
+from ..services.inspections import publish_overdue_inspections
 
 
 @shared_task
