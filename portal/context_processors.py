@@ -76,6 +76,7 @@ STAFF_NAV = [
     (_("未备案线索"), "records-lead-list", {"records-lead-list", "records-lead-detail", "records-lead-create"}),
     (_("问题隐患"), "finding-list", {"finding-list", "finding-detail"}),
     (_("突发事件"), "records-incident-list", {"records-incident-list"}),
+    (_("投诉举报"), "complaint-list", {"complaint-list", "complaint-detail", "complaint-statistics"}),
     (_("监管职责清单"), "duty-catalog", {"duty-catalog", "duty-detail"}),
 ]
 INSTITUTION_NAV = [
@@ -89,6 +90,8 @@ PUBLIC_NAV = [
     (_("首页"), "public-home", {"public-home"}),
     (_("养老机构查询"), "public-institution-list", {"public-institution-list", "public-institution-detail"}),
     (_("未备案机构名单"), "public-unfiled", {"public-unfiled"}),
+    (_("我要投诉"), "complaint-public-form", {"complaint-public-form"}),
+    (_("投诉查询"), "complaint-public-track", {"complaint-public-track"}),
     (_("监管清单"), "public-duty-catalog", {"public-duty-catalog", "public-duty-detail"}),
     (_("登录"), "login", {"login"}),
 ]
