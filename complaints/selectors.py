@@ -58,3 +58,21 @@ def statistics(user) -> dict:
         "by_outcome": list(qs.exclude(outcome="").values("outcome").annotate(n=Count("id")).order_by("-n")),
         "by_state": list(qs.values("state").annotate(n=Count("id")).order_by("state")),
     }
+
+
+def public_view_of(complaint: Complaint) -> dict:
+    """What the complainant reads: status, handling department, reply, the thread. No staff names, nothing of
+    other complaints."""
+    lead = complaint.routings.filter(active=True, role=RoutingRole.LEAD).select_related("department").first()
+    return {
+        "code": complaint.code, "state": complaint.state, "state_label": complaint.get_state_display(),
+        "category": complaint.get_category_display(), "subject": complaint.subject_name,
+        "submitted_at": complaint.submitted_at, "answer_due": complaint.answer_due,
+        "handling_department": lead.department.name if lead else complaint.intake_department.name,
+        "outcome": complaint.get_outcome_display() if complaint.outcome else "",
+        "reply": complaint.reply if complaint.state in (ComplaintState.ANSWERED, ComplaintState.CLOSED,
+                                                        ComplaintState.DISMISSED) else "",
+        "notes": list(complaint.notes.values("kind", "text", "created_at")),
+        "rating": complaint.rating,
+        "merged_into": complaint.merged_into.code if complaint.merged_into_id else "",
+    }

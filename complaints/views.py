@@ -22,7 +22,7 @@ from agencies.models import Department
 from institutions.selectors import public_institutions, search_public_institutions
 
 from . import antiabuse, services
-from .choices import OPEN_STATES, Category, ComplaintState, Outcome, RoutingRole
+from .choices import OPEN_STATES, Category, ComplaintState, Outcome
 from .filtersets import ComplaintFilterSet
 from .forms import AddInfoForm, AnswerForm, ComplaintForm, MergeForm, RateForm, ReasonForm, RouteForm, TrackForm
 from .models import Complaint
@@ -30,6 +30,7 @@ from .selectors import (
     intake_queue,
     my_department_complaints,
     overdue,
+    public_view_of,
     statistics,
     visible_complaints,
     with_lead_department,
@@ -118,24 +119,6 @@ def _tracked(request):
     if complaint is None:
         form.add_error(None, _("查询码或查询密码不正确。"))
     return form, complaint
-
-
-def public_view_of(complaint: Complaint) -> dict:
-    """What the complainant reads: status, handling department, reply, the thread. No staff names, nothing of
-    other complaints."""
-    lead = complaint.routings.filter(active=True, role=RoutingRole.LEAD).select_related("department").first()
-    return {
-        "code": complaint.code, "state": complaint.state, "state_label": complaint.get_state_display(),
-        "category": complaint.get_category_display(), "subject": complaint.subject_name,
-        "submitted_at": complaint.submitted_at, "answer_due": complaint.answer_due,
-        "handling_department": lead.department.name if lead else complaint.intake_department.name,
-        "outcome": complaint.get_outcome_display() if complaint.outcome else "",
-        "reply": complaint.reply if complaint.state in (ComplaintState.ANSWERED, ComplaintState.CLOSED,
-                                                        ComplaintState.DISMISSED) else "",
-        "notes": list(complaint.notes.values("kind", "text", "created_at")),
-        "rating": complaint.rating,
-        "merged_into": complaint.merged_into.code if complaint.merged_into_id else "",
-    }
 
 
 def complaint_track_view(request):

@@ -182,6 +182,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "FilingStateEnum": "institutions.choices.FilingState",
         "LeadStateEnum": "institutions.choices.LeadState",
+        "ComplaintStateEnum": "complaints.choices.ComplaintState",
+        "ComplaintOutcomeEnum": "complaints.choices.Outcome",
     },
 }
 
