@@ -15,6 +15,7 @@ from agencies.choices import RegionLevel, StaffRole
 from agencies.models import Department, Domain, Region
 from agencies.reference import CITY_CODE
 from agencies.services import department_ensure_all, staff_create
+from complaints.demo import build_demo_complaints
 from inspections.models import Finding, FindingGroupObjectPermission
 from institutions.choices import (
     DisclosureKind,
@@ -155,6 +156,7 @@ def build_demo_city(password: str | None = None) -> dict:
         FindingGroupObjectPermission.objects.get_or_create(group=fire.group, permission=view_finding,
                                                            content_object=handed)
     _filings(districts, institutions)
+    build_demo_complaints()
     return {"departments": Department.objects.count(), "institutions": len(institutions),
             "findings": Finding.objects.count(), "users": User.objects.count()}
 
