@@ -86,7 +86,7 @@ class RateForm(forms.Form):
     rating = forms.TypedChoiceField(label=_("对答复的满意度"), coerce=int,
                                     choices=[(5, _("5 非常满意")), (4, _("4 满意")), (3, _("3 基本满意")),
                                              (2, _("2 不满意")), (1, _("1 非常不满意"))],
-                                    widget=forms.RadioSelect)
+                                    widget=forms.RadioSelect(attrs={"class": "form-check-input"}))
     comment = forms.CharField(label=_("评价意见（可不填）"), max_length=2000, required=False,
                               widget=forms.Textarea(attrs={"class": "form-control", "rows": 2}))
 
