@@ -90,8 +90,7 @@ PUBLIC_NAV = [
     (_("首页"), "public-home", {"public-home"}),
     (_("养老机构查询"), "public-institution-list", {"public-institution-list", "public-institution-detail"}),
     (_("未备案机构名单"), "public-unfiled", {"public-unfiled"}),
-    (_("我要投诉"), "complaint-public-form", {"complaint-public-form"}),
-    (_("投诉查询"), "complaint-public-track", {"complaint-public-track"}),
+    (_("投诉举报"), "complaint-public-form", {"complaint-public-form", "complaint-public-track"}),
     (_("监管清单"), "public-duty-catalog", {"public-duty-catalog", "public-duty-detail"}),
     (_("登录"), "login", {"login"}),
 ]
