@@ -314,3 +314,15 @@ def test_public_api_submit_and_track(api, heping_home):
     bad = client.post("/api/v1/public/complaints/", {"category": "fees", "description": "短",
                                                      "captcha_token": "x", "captcha_answer": "1"}, format="json")
     assert bad.status_code == 400
+
+
+def test_admin_is_read_only_and_never_shows_the_complainant(submit, users, client):
+    complaint, _secret = submit(category="fees")
+    client.force_login(users["admin"])
+    listing = client.get(reverse("admin:complaints_complaint_changelist"))
+    assert listing.status_code == 200 and complaint.code in listing.content.decode()
+    detail = client.get(reverse("admin:complaints_complaint_change", args=[complaint.pk])).content.decode()
+    assert complaint.code in detail and NAME not in detail and PHONE not in detail
+    assert client.get(reverse("admin:complaints_complaint_add")).status_code == 403
+    outbox = client.get(reverse("admin:complaints_complaintnotification_changelist"))
+    assert outbox.status_code == 200 and NAME not in outbox.content.decode()
