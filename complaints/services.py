@@ -515,6 +515,8 @@ def complaint_answer(actor, complaint, outcome: str, measures: str, reply: str, 
         if not can(actor, Action.HANDLE_COMPLAINT, complaint):
             raise PermissionDenied(_("本部门无权办理该投诉。"))
         before = complaint.state
+        # Sent once per complaint: a re-answer after new information does not count twice against the institution.
+        already_substantiated = complaint.outcome in SUBSTANTIATED_OUTCOMES
         if complaint.state == ComplaintState.ROUTED:  # answering signs for it too
             _transition(complaint, ComplaintState.HANDLING)
             complaint.acknowledged_at = timezone.now()
@@ -528,7 +530,7 @@ def complaint_answer(actor, complaint, outcome: str, measures: str, reply: str, 
         ComplaintNote.objects.create(complaint=complaint, kind=NoteKind.REPLY, text=complaint.reply)
         audit_record(actor, "complaint.answer", complaint, before={"state": before},
                      after={"state": complaint.state, "outcome": outcome, "decided_on": str(complaint.decided_on)})
-        if outcome in SUBSTANTIATED_OUTCOMES:
+        if outcome in SUBSTANTIATED_OUTCOMES and not already_substantiated and complaint.institution_id:
             payload = {"complaint_id": complaint.pk, "institution_id": complaint.institution_id,
                        "domain_code": complaint.supervision_domain.code, "decided_on": complaint.decided_on}
             transaction.on_commit(lambda: complaint_substantiated.send(sender=Complaint, **payload))

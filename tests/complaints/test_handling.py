@@ -119,6 +119,12 @@ def test_substantiated_answer_sends_the_signal_after_commit(submit, users, djang
         assert received == []  # not before commit
         for callback in callbacks:
             callback()
+        # New information reopens it; the second answer does not count against the institution twice.
+        from complaints.services import complaint_add_info
+
+        complaint_add_info(complaint, "又发生了一次。")
+        with django_capture_on_commit_callbacks(execute=True):
+            complaint_answer(users["market_heping"], complaint, "substantiated", "再次整改", "属实，已再次责令整改。")
     finally:
         complaint_substantiated.disconnect(listener)
     complaint.refresh_from_db()
