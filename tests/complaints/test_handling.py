@@ -332,3 +332,19 @@ def test_admin_is_read_only_and_never_shows_the_complainant(submit, users, clien
     assert client.get(reverse("admin:complaints_complaint_add")).status_code == 403
     outbox = client.get(reverse("admin:complaints_complaintnotification_changelist"))
     assert outbox.status_code == 200 and NAME not in outbox.content.decode()
+
+
+def test_statistics_count_only_what_the_department_may_see(submit, users, client):
+    from complaints.selectors import statistics
+
+    submit(category="fire")
+    heping = statistics(users["civil_heping"])
+    hexi = statistics(users["civil_hexi"])
+    city = statistics(users["civil_city"])
+    assert {row["region__code"] for row in heping["by_district"]} == {"120101"}
+    assert {row["region__code"] for row in hexi["by_district"]} == {"120103"}
+    assert city["total"] == heping["total"] + hexi["total"]
+    assert statistics(users["fire_heping"])["total"] == 0  # nothing routed to it
+    client.force_login(users["civil_heping"])
+    html = client.get(reverse("complaint-statistics")).content.decode()
+    assert "消防隐患" in html and "和平区" in html and "河西区" not in html
