@@ -42,7 +42,7 @@ class ComplaintForm(forms.Form):
     operator_address = forms.CharField(label=_("经营场所地址"), max_length=255, required=False,
                                        widget=forms.TextInput(attrs={"class": "form-control"}))
     region = forms.ModelChoiceField(label=_("所在区"), queryset=Region.objects.none(), required=False,
-                                    empty_label=_("请选择"), widget=forms.Select(attrs={"class": "form-select"}))
+                                    empty_label=_("不清楚"), widget=forms.Select(attrs={"class": "form-select"}))
     description = forms.CharField(label=_("发生了什么"), max_length=5000,
                                   widget=forms.Textarea(attrs={"class": "form-control", "rows": 6}))
     occurred_on = forms.DateField(label=_("发生日期（可不填）"), required=False,

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from agencies.access import can, department_context, department_may, departments_covering, granting_duty_ids
 from agencies.audit import audit_record
 from agencies.calendar import add_working_days
-from agencies.choices import Action
+from agencies.choices import Action, RegionLevel
 from agencies.models import Department, Domain, Duty, Region
 from institutions.choices import LeadSource
 from institutions.models import Institution
@@ -246,8 +246,11 @@ def complaint_submit(*, category, description, region=None, institution=None, op
             errors["operator_address"] = _("请填写经营场所地址。")
         if region is not None and not isinstance(region, Region):
             region = Region.objects.filter(pk=region).first()
-        if region is None:
-            errors["region"] = _("请选择所在区。")
+            if region is None:
+                errors["region"] = _("找不到该区。")
+        elif region is None:
+            # The district is unknown: the complaint sits with the city bureau, which finds out where it is.
+            region = Region.objects.filter(level=RegionLevel.CITY).order_by("code").first()
     else:
         region = institution.region
     phone = (complainant_phone or "").strip()
@@ -397,6 +400,14 @@ def complaint_route(actor, complaint, lead_department, assist_departments=(), no
     with transaction.atomic():
         complaint = _lock(complaint)
         _require_intake(actor, complaint)
+        relocated = None
+        if complaint.region.level == RegionLevel.CITY and lead_department.level == "district":
+            # The city bureau has found out where an operator of unknown district is: the complaint moves there.
+            relocated = complaint.region_code
+            complaint.region = lead_department.region
+            complaint.region_code = lead_department.region.scope_code
+            complaint.intake_department = intake_department_for(lead_department.region)
+            complaint.save(update_fields=["region", "region_code", "intake_department"])
         for department in [lead_department, *assists]:
             if not complaint.region_code.startswith(department.region.scope_code):
                 raise ValidationError({"lead_department": _("%(dept)s的辖区不包括被投诉单位所在地。") % {
@@ -412,8 +423,11 @@ def complaint_route(actor, complaint, lead_department, assist_departments=(), no
             ComplaintRouting.objects.create(complaint=complaint, department=department, role=role, routed_by=actor)
             _set_grants(complaint, department)
             _notify(complaint, NotificationKind.ROUTED, department)
+        if relocated:
+            before["region_code"] = relocated
         audit_record(actor, "complaint.route", complaint, before=before, after={
-            "state": complaint.state, "lead": lead_department.pk, "assist": [d.pk for d in assists]}, note=note)
+            "state": complaint.state, "lead": lead_department.pk, "assist": [d.pk for d in assists],
+            "region_code": complaint.region_code}, note=note)
         _queue_delivery()
     return complaint
 

@@ -148,10 +148,30 @@ def test_search_inside_the_form_keeps_what_was_typed(client, heping_home):
     assert not Complaint.objects.filter(description__startswith="先写了内容").exists()
 
 
-def test_unknown_operator_needs_name_address_and_district(client, heping_home):
+def test_unknown_operator_needs_name_and_address(client, heping_home):
     data = form_data(client, heping_home, institution="", operator_name="", region="")
     html = client.post(reverse(FORM), data).content.decode()
-    assert "请选择被投诉机构，或填写经营者名称" in html and "请选择所在区" in html
+    assert "请选择被投诉机构，或填写经营者名称" in html and "请填写经营场所地址" in html
+
+
+def test_unknown_district_sits_with_the_city_bureau(client, heping_home, users):
+    data = form_data(client, heping_home, institution="", operator_name="某托老点", region="",
+                     operator_address="不清楚在哪个区，只知道在地铁站附近",
+                     description="听说有人私下收住老人，条件很差。")
+    assert client.post(reverse(FORM), data).status_code == 200
+    complaint = Complaint.objects.get(operator_name="某托老点")
+    assert complaint.region_code == "12" and complaint.intake_department.region.code == "120000"
+    assert Complaint.objects.restrict(users["civil_city"]).filter(pk=complaint.pk).exists()
+    assert not Complaint.objects.restrict(users["civil_heping"]).filter(pk=complaint.pk).exists()
+    # The city bureau finds it is in 和平区 and routes it there: the complaint moves to the district.
+    from agencies.models import Department
+
+    market = Department.objects.get(kind__code="market_regulation", region__code="120101")
+    complaint_route(users["civil_city"], complaint, market)
+    complaint.refresh_from_db()
+    assert complaint.region_code == "120101" and complaint.intake_department.region.code == "120101"
+    assert Complaint.objects.restrict(users["civil_heping"]).filter(pk=complaint.pk).exists()
+    assert Complaint.objects.restrict(users["market_heping"]).filter(pk=complaint.pk).exists()
 
 
 def test_tracking_page_shows_status_department_reply_and_no_staff_names(client, submit, users):
