@@ -117,7 +117,6 @@ def is_intake_staff(user, complaint: Complaint) -> bool:
     """Civil-affairs staff whose duty covers the complaint (the intake bureau, or the city bureau above it)."""
     department = department_of(user)
     return (department is not None and department.kind.code == CIVIL_AFFAIRS
-            and department.region.scope_code <= complaint.region_code
             and complaint.region_code.startswith(department.region.scope_code)
             and can(user, Action.HANDLE_COMPLAINT, complaint))
 
