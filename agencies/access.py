@@ -52,6 +52,7 @@ class AccessContext:
     region_prefix: str | None = None
     clauses: dict = field(default_factory=dict)  # action -> tuple[Clause, ...]: what the SQL filter ORs
     duty_grants: dict = field(default_factory=dict)  # action -> ((duty id, domains, masks), …): for explain()
+    kind_code: str | None = None  # the department's kind, for record types only some kinds reach by duty
 
     @property
     def is_staff_member(self) -> bool:
@@ -146,7 +147,7 @@ def get_access_context(user) -> AccessContext:
     if ctx is None:
         from .models import StaffProfile
 
-        profile = (StaffProfile.objects.select_related("department__region")
+        profile = (StaffProfile.objects.select_related("department__region", "department__kind")
                    .filter(user_id=user.pk).first())
         if profile is None:
             ctx = AccessContext(user_id=user.pk)
@@ -159,7 +160,7 @@ def get_access_context(user) -> AccessContext:
                 duty_grants = {a: g for a, g in duty_grants.items() if a == Action.VIEW}
             ctx = AccessContext(user_id=user.pk, department_id=department.id,
                                 region_prefix=department.region.scope_code, clauses=clauses,
-                                duty_grants=duty_grants)
+                                duty_grants=duty_grants, kind_code=department.kind.code)
         cache.set(key, ctx, CONTEXT_TTL)
     user._access_context = (version, ctx)
     return ctx
@@ -169,7 +170,7 @@ def department_context(department) -> AccessContext:
     """A department's own statutory scope, as if one of its staff asked (for routing and notifications)."""
     clauses, duty_grants = compute_kind_clauses(department.kind_id)
     return AccessContext(user_id=0, department_id=department.id, region_prefix=department.region.scope_code,
-                         clauses=clauses, duty_grants=duty_grants)
+                         clauses=clauses, duty_grants=duty_grants, kind_code=department.kind.code)
 
 
 def department_may(department, action: str, obj) -> bool:
@@ -183,14 +184,14 @@ def departments_covering(obj, action: str = Action.VIEW) -> list:
 
     region_code = getattr(obj, type(obj).access_region_field)
     found, clauses_by_kind = [], {}
-    for department in Department.objects.select_related("region").order_by("id"):
+    for department in Department.objects.select_related("region", "kind").order_by("id"):
         prefix = department.region.scope_code
         if not region_code.startswith(prefix):
             continue
         if department.kind_id not in clauses_by_kind:
             clauses_by_kind[department.kind_id] = compute_kind_clauses(department.kind_id)[0]
         ctx = AccessContext(user_id=0, department_id=department.id, region_prefix=prefix,
-                            clauses=clauses_by_kind[department.kind_id])
+                            clauses=clauses_by_kind[department.kind_id], kind_code=department.kind.code)
         if statutory_clauses_for(obj, ctx, action):
             found.append(department)
     return found
@@ -201,6 +202,14 @@ def departments_covering(obj, action: str = Action.VIEW) -> list:
 
 def is_regulated(model) -> bool:
     return hasattr(model, "access_region_field")
+
+
+def reached_by_duty(model, ctx: AccessContext) -> bool:
+    """Whether the department's duties reach records of `model` at all. A model may name the department kinds
+    that hold its records by duty (`access_statutory_kinds`: complaints are taken in by civil affairs, "民政牵头、
+    归口负责", seed 000 task 26); every other department reaches them only through an explicit hand-off."""
+    kinds = getattr(model, "access_statutory_kinds", None)
+    return kinds is None or ctx.kind_code in kinds
 
 
 def codename(action: str, model) -> str:
@@ -261,7 +270,7 @@ def facts_match(facts: int, masks) -> bool:
 def statutory_q(model, ctx: AccessContext, action: str) -> Q | None:
     """The department's statutory scope for `action` on `model` as a Q, or None when it has none."""
     clauses = ctx.clauses.get(action, ())
-    if not ctx.is_staff_member or not clauses:
+    if not ctx.is_staff_member or not clauses or not reached_by_duty(model, ctx):
         return None
     region = _range_q(model.access_region_field, ctx.region_prefix)
     domain_field = model.access_domain_field
@@ -357,7 +366,7 @@ def _record_facts(obj) -> tuple[str, int | None, int]:
 
 def statutory_clauses_for(obj, ctx: AccessContext, action: str) -> list[Clause]:
     """The clauses that cover `obj` — evaluated in Python exactly as `statutory_q` is in SQL."""
-    if not ctx.is_staff_member:
+    if not ctx.is_staff_member or not reached_by_duty(type(obj), ctx):
         return []
     region, domain, facts = _record_facts(obj)
     if not (ctx.region_prefix <= region < prefix_upper_bound(ctx.region_prefix)):

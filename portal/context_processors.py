@@ -77,12 +77,12 @@ STAFF_NAV = [
     (_("问题隐患"), "finding-list", {"finding-list", "finding-detail"}),
     (_("监督检查"), "inspection-list", {"inspection-list", "inspection-detail", "inspection-execute",
                                       "inspection-coverage"}),
-
     (_("整改验收"), "finding-verify-queue", {"finding-verify-queue"}),
     (_("移送抄告"), "referral-list", {"referral-list", "referral-detail"}),
     (_("三个清单"), "finding-lists-home", {"finding-lists", "finding-lists-home"}),
     (_("挂牌督办"), "supervised-case-list", {"supervised-case-list", "suspension-order-list"}),
     (_("突发事件"), "records-incident-list", {"records-incident-list"}),
+    (_("投诉举报"), "complaint-list", {"complaint-list", "complaint-detail", "complaint-statistics"}),
     (_("监管职责清单"), "duty-catalog", {"duty-catalog", "duty-detail"}),
 ]
 # Civil affairs plans and draws the 双随机 inspections (seed 002 二(二)).
@@ -104,6 +104,8 @@ PUBLIC_NAV = [
     (_("养老机构查询"), "public-institution-list", {"public-institution-list", "public-institution-detail"}),
     (_("未备案机构名单"), "public-unfiled", {"public-unfiled"}),
     (_("监督检查"), "public-inspection-results", {"public-inspection-results", "public-inspection-result"}),
+
+    (_("投诉举报"), "complaint-public-form", {"complaint-public-form", "complaint-public-track"}),
     (_("监管清单"), "public-duty-catalog", {"public-duty-catalog", "public-duty-detail"}),
     (_("登录"), "login", {"login"}),
 ]

@@ -15,6 +15,7 @@ from agencies.choices import RegionLevel, StaffRole
 from agencies.models import Department, Domain, Region
 from agencies.reference import CITY_CODE
 from agencies.services import department_ensure_all, staff_create
+from complaints.demo import build_demo_complaints
 from inspections.demo import build_draw_demo, build_inspection_demo
 from inspections.demo_findings import build_findings_demo
 from inspections.models import Finding, FindingGroupObjectPermission
@@ -162,6 +163,8 @@ def build_demo_city(password: str | None = None) -> dict:
     build_inspection_demo()
 
     build_findings_demo()
+
+    build_demo_complaints()
     return {"departments": Department.objects.count(), "institutions": len(institutions),
             "findings": Finding.objects.count(), "users": User.objects.count()}
 

@@ -191,6 +191,9 @@ SPECTACULAR_SETTINGS = {
         "ReferralStateEnum": "inspections.choices.ReferralState",
         "SupervisedCaseStateEnum": "inspections.choices.SupervisedCaseState",
         "SuspensionStateEnum": "inspections.choices.SuspensionState",
+
+        "ComplaintStateEnum": "complaints.choices.ComplaintState",
+        "ComplaintOutcomeEnum": "complaints.choices.Outcome",
     },
 }
 
@@ -244,4 +247,12 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO" if PRODUCTION else "WARNING")},
+}
+
+# Complaints: phone numbers are encrypted with this key (Fernet, urlsafe base64 of 32 bytes); derived from
+# SECRET_KEY when empty. Notification sweep and deadline check run from Celery beat.
+FIELD_ENCRYPTION_KEY = env("FIELD_ENCRYPTION_KEY", default="")
+CELERY_BEAT_SCHEDULE |= {
+    "complaints-sweep-notifications": {"task": "complaints.tasks.sweep_complaint_notifications", "schedule": 300.0},
+    "complaints-check-deadlines": {"task": "complaints.tasks.check_complaint_deadlines", "schedule": 3600.0},
 }

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from agencies.models import Department, Domain, Region, StaffProfile
+from complaints.models import Complaint, ComplaintGroupObjectPermission
 from inspections.models import ChecklistVersion, Finding, Inspection, Referral, SupervisedCase, SuspensionOrder
 from institutions.choices import INCIDENT_DOMAINS, DisclosureKind, IncidentType
 from institutions.models import (
@@ -98,6 +99,7 @@ def _build():
                 operator_name=f"无名养老点{code}{registered}", address="某路", region=region, registered=registered,
                 domain=domains["registration_filing"], source="grid", description="线索", discovered_on=TODAY,
                 due_date=TODAY, department=civil))
+    records += _complaints(domains)
     User = get_user_model()
     departments = list(Department.objects.select_related("kind", "region").order_by("id"))
     users = User.objects.bulk_create([User(username=f"types_{d.id}") for d in departments])
@@ -105,6 +107,30 @@ def _build():
     StaffProfile.objects.bulk_create([StaffProfile(user=u, department=d) for u, d in pairs])
     User.groups.through.objects.bulk_create([User.groups.through(user_id=u.id, group_id=d.group_id) for u, d in pairs])
     return {"records": records, "pairs": pairs}
+
+
+def _complaints(domains):
+    """A complaint about every 和平区/河西区 institution and one about an unknown operator per district; one of
+    them routed (a guardian grant) to 和平区消防救援支队."""
+    from django.contrib.auth.models import Permission
+
+    made = []
+    for n, code in enumerate(DISTRICTS):
+        civil = Department.objects.get(kind__code="civil_affairs", region__code=code)
+        region = Region.objects.get(code=code)
+        subjects = [(inst, "") for inst in Institution.objects.filter(region__code=code, name__startswith="天津市")]
+        for i, (inst, operator) in enumerate([*subjects, (None, "无名托老点")]):
+            made.append(Complaint.objects.create(
+                institution=inst, region=region, operator_name=operator, domain=domains["complaints"],
+                supervision_domain=domains["fire_safety"], code=f"TM{n}{i:03d}", secret_hash="x", category="fire",
+                description="消防通道堵塞", duplicate_key=f"m{n}{i}", intake_department=civil,
+                acknowledge_due=TODAY, answer_due=TODAY))
+    fire = Department.objects.get(kind__code="fire_rescue", region__code="120101")
+    for codename in ("view_complaint", "handle_complaint_complaint"):
+        ComplaintGroupObjectPermission.objects.create(
+            content_object=made[0], group=fire.group,
+            permission=Permission.objects.get(codename=codename, content_type__app_label="complaints"))
+    return made
 
 
 def _facts(record):
@@ -156,3 +182,38 @@ def test_unregistered_lead_goes_to_market_civil_and_establishment_not_fire(world
                if dept.region.code == "120101" and Lead.objects.restrict(user).filter(pk=lead.pk).exists()}
     assert {"civil_affairs", "market_regulation", "establishment_office"} <= seen_by
     assert "fire_rescue" not in seen_by
+
+
+# Seed 000 task 26 "民政牵头、归口负责": civil affairs (and the territorial government) hold complaints by duty;
+# every other department only the complaint routed to it.
+COMPLAINT_STATUTORY_KINDS = {"civil_affairs", "district_government"}
+
+
+def test_complaints_every_department_and_action(world, db):
+    records = [r for r in world["records"] if isinstance(r, Complaint)]
+    routed = {(grant.content_object_id, grant.group_id, grant.permission.codename.removesuffix("_complaint"))
+              for grant in ComplaintGroupObjectPermission.objects.select_related("permission")}
+    assert records and routed
+    checked_visible = 0
+    for user, dept in world["pairs"]:
+        for action in oracle.ACTIONS:
+            expected = {
+                r.pk for r in records
+                if (dept.kind.code in COMPLAINT_STATUTORY_KINDS
+                    and oracle.may(dept.kind.code, dept.region.code, dept.region.level, action, r.region_code,
+                                   "complaints", oracle.facts_of(r.institution) if r.institution else set()))
+                or (r.pk, dept.group_id, action) in routed
+            }
+            got = set(Complaint.objects.restrict(user, action).filter(pk__in=[r.pk for r in records])
+                      .values_list("pk", flat=True))
+            assert got == expected, (dept.name, action, sorted(got ^ expected)[:5])
+            checked_visible += len(expected)
+    assert checked_visible
+
+
+def test_institutions_never_see_complaints(world, users):
+    records = [r.pk for r in world["records"] if isinstance(r, Complaint)]
+    for username in ("inst_1", "inst_5"):
+        own = Institution.objects.restrict(users[username]).get()
+        assert any(r.institution_id == own.id for r in world["records"] if isinstance(r, Complaint))
+        assert not Complaint.objects.restrict(users[username]).filter(pk__in=records).exists()
