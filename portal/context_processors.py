@@ -76,6 +76,7 @@ STAFF_NAV = [
     (_("未备案线索"), "records-lead-list", {"records-lead-list", "records-lead-detail", "records-lead-create"}),
     (_("问题隐患"), "finding-list", {"finding-list", "finding-detail"}),
     (_("突发事件"), "records-incident-list", {"records-incident-list"}),
+    (_("信用名单"), "credit-entry-list", {"credit-entry-list", "credit-entry-detail", "credit-institution"}),
     (_("监管职责清单"), "duty-catalog", {"duty-catalog", "duty-detail"}),
 ]
 INSTITUTION_NAV = [
@@ -84,11 +85,13 @@ INSTITUTION_NAV = [
     (_("信息公开"), "records-disclosure-mine", {"records-disclosure-mine", "records-disclosure-edit"}),
     (_("突发事件报告"), "records-incident-report", {"records-incident-report"}),
     (_("应急演练"), "records-drill-create", {"records-drill-create"}),
+    (_("本机构信用"), "credit-mine", {"credit-mine", "credit-institution", "credit-entry-detail"}),
 ]
 PUBLIC_NAV = [
     (_("首页"), "public-home", {"public-home"}),
     (_("养老机构查询"), "public-institution-list", {"public-institution-list", "public-institution-detail"}),
     (_("未备案机构名单"), "public-unfiled", {"public-unfiled"}),
+    (_("信用名单"), "public-credit-lists", {"public-credit-lists"}),
     (_("监管清单"), "public-duty-catalog", {"public-duty-catalog", "public-duty-detail"}),
     (_("登录"), "login", {"login"}),
 ]

@@ -15,4 +15,5 @@ urlpatterns = [
     path("", include("agencies.urls")),
     path("", include("institutions.urls")),
     path("", include("inspections.urls")),
+    path("", include("credit.urls")),
 ]

@@ -121,8 +121,10 @@ def grade_for(score: Decimal, thresholds: dict) -> str:
     return Grade.D
 
 
-def compute_evaluation(events, model: ScoringModel, as_of: dt.date) -> tuple[Decimal, str, list]:
-    """Score = base + Σ weight × ½^(age / half-life), each line rounded to the cent; clamped to [0, base + 20]."""
+def compute_evaluation(events, model: ScoringModel, as_of: dt.date,
+                       blacklisted: bool = False) -> tuple[Decimal, str, list]:
+    """Score = base + Σ weight × ½^(age / half-life), each line rounded to the cent; clamped to [0, base + 20].
+    An institution on the published blacklist is graded D whatever its score (a line says so)."""
     total = Decimal(model.base_score)
     lines = []
     for event in sorted(events, key=lambda e: (e.occurred_on, e.id)):
@@ -137,14 +139,19 @@ def compute_evaluation(events, model: ScoringModel, as_of: dt.date) -> tuple[Dec
         lines.append({"event": event.id, "kind": event.kind, "occurred_on": event.occurred_on.isoformat(),
                       "weight": weight, "age_days": age, "factor": str(factor), "points": str(points)})
     score = min(max(total, Decimal(0)), Decimal(model.base_score + 20)).quantize(CENT)
-    return score, grade_for(score, model.thresholds), lines
+    grade = grade_for(score, model.thresholds)
+    if blacklisted:
+        lines.append({"event": None, "kind": "blacklist", "grade_cap": Grade.D})
+        grade = Grade.D
+    return score, grade, lines
 
 
 def recompute(evaluation: CreditEvaluation) -> tuple[Decimal, str, list]:
     """The evaluation again, from the events it counted and the model version it names."""
-    ids = [line["event"] for line in evaluation.lines]
+    ids = [line["event"] for line in evaluation.lines if line["event"] is not None]
     events = [EventFacts(e.id, e.kind, e.occurred_on) for e in CreditEvent.objects.filter(pk__in=ids)]
-    return compute_evaluation(events, evaluation.scoring_model, evaluation.as_of)
+    blacklisted = any(line["kind"] == "blacklist" for line in evaluation.lines)
+    return compute_evaluation(events, evaluation.scoring_model, evaluation.as_of, blacklisted)
 
 
 # ------------------------------------------------------------------------------------------------- risk
@@ -227,7 +234,8 @@ def _chunk(ids, as_of, model, credit_domain) -> int:
     new_evals, new_risks, changed, audits = [], [], [], []
     for inst_id, inst in institutions.items():
         inst_events = events.get(inst_id, [])
-        score, grade, lines = compute_evaluation(inst_events, model, as_of)
+        score, grade, lines = compute_evaluation(inst_events, model, as_of,
+                                                 ListKind.BLACK in lists.get(inst_id, set()))
         last = last_eval.get(inst_id)
         if last is None or last["score"] != score or last["grade"] != grade or last["scoring_model_id"] != model.id:
             new_evals.append(CreditEvaluation(
