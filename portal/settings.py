@@ -196,7 +196,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 # Task modules beyond each app's tasks.py (autodiscovery finds only those), so real workers register them too.
-CELERY_IMPORTS = ["institutions.tasks.imports", "institutions.tasks.records"]
+CELERY_IMPORTS = ["institutions.tasks.imports", "institutions.tasks.records", "credit.tasks"]
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="noreply@localhost")
