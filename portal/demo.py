@@ -155,6 +155,9 @@ def build_demo_city(password: str | None = None) -> dict:
         FindingGroupObjectPermission.objects.get_or_create(group=fire.group, permission=view_finding,
                                                            content_object=handed)
     _filings(districts, institutions)
+    from credit.demo import build_credit_demo  # the portal sits above credit (DESIGN §2)
+
+    build_credit_demo()
     return {"departments": Department.objects.count(), "institutions": len(institutions),
             "findings": Finding.objects.count(), "users": User.objects.count()}
 
