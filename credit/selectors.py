@@ -61,3 +61,11 @@ def is_banned(name: str, id_number_hash: str, on: dt.date | None = None) -> bool
     return IndustryBan.objects.filter(
         person__name=name.strip(), person__id_number_hash=id_number_hash, starts_on__lte=on,
         lifted_on__isnull=True).filter(Q(until__isnull=True) | Q(until__gte=on)).exists()
+
+
+def person_record(user, id_number_hash: str):
+    """A responsible person's credit record (seed 000 #39: 市场主体及其从业人员): the events and list entries that
+    name them, each read through `restrict()`."""
+    events = visible_events(user).filter(persons__id_number_hash=id_number_hash).distinct()
+    entries = visible_list_entries(user).filter(persons__id_number_hash=id_number_hash).distinct()
+    return events, entries

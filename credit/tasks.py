@@ -13,10 +13,12 @@ def evaluate_institution(institution_id: int) -> int:
 
 @shared_task
 def nightly_credit_run() -> dict:
-    """Nightly: expire entries past their term, then re-evaluate every institution (decay moves scores daily)."""
+    """Nightly: expire entries past their term, propose late filers for the watch list, then re-evaluate every
+    institution (decay moves scores daily)."""
     from .services.evaluation import evaluate_institutions
-    from .services.lists import list_entries_expire
+    from .services.lists import late_filers_propose, list_entries_expire
 
     expired = list_entries_expire()
+    late = late_filers_propose()
     changed = evaluate_institutions()
-    return {"expired": expired, "changed": changed}
+    return {"expired": expired, "late_filers": late, "changed": changed}

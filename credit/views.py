@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
@@ -15,7 +16,7 @@ from institutions.services.records import own_institutions
 
 from .choices import EventKind, ListKind, ListState, RepairState
 from .forms import EventForm, NoteForm, ObjectionForm, ProposeForm, RepairForm
-from .models import CreditRepair, ListEntry
+from .models import CreditDocument, CreditRepair, ListEntry
 from .selectors import (
     joint_measures_for,
     latest_evaluation,
@@ -135,7 +136,8 @@ def entry_detail(request, pk):
     return render(request, "credit/entry_detail.html", {
         "entry": entry, "is_account": mine,
         "is_listing_department": department is not None and department.pk == entry.department_id,
-        "repairs": CreditRepair.objects.restrict(request.user).filter(list_entry=entry).order_by("-id"),
+        "repairs": CreditRepair.objects.restrict(request.user).filter(list_entry=entry)
+        .prefetch_related("documents").order_by("-id"),
         "note_form": NoteForm(), "objection_form": ObjectionForm(), "repair_form": RepairForm(),
         "measures": joint_measures_for(department, entry.list_kind),
         "ListState": ListState, "ListKind": ListKind, "RepairState": RepairState})
@@ -188,6 +190,16 @@ def repair_review(request, pk, decision):
     return _run(request, repair.list_entry, lambda: service(request.user, repair, request.POST.get("note", "")))
 
 
+@login_required
+def document_download(request, pk):
+    """A document of an event or a repair, to whoever may read its parent record (404 otherwise)."""
+    document = get_object_or_404(CreditDocument.objects.select_related("event", "repair"), pk=pk)
+    parent = document.event or document.repair
+    if not type(parent).objects.restrict(request.user).filter(pk=parent.pk).exists():
+        raise Http404
+    return FileResponse(document.file.open("rb"), as_attachment=True, filename=document.original_name)
+
+
 def public_lists(request):
     """The published lists (seed 000 #39; seed 004 4.3): grounds, basis, dates, listing department; no persons."""
     entries = public_list_entries()
@@ -207,5 +219,6 @@ urlpatterns = [
     path("credit/entries/<int:pk>/repair/", repair_apply, name="credit-repair-apply"),
     path("credit/entries/<int:pk>/<slug:step>/", entry_step, name="credit-entry-step"),
     path("credit/repairs/<int:pk>/<slug:decision>/", repair_review, name="credit-repair-review"),
+    path("credit/documents/<int:pk>/", document_download, name="credit-document"),
     path("public/credit/", public_lists, name="public-credit-lists"),
 ]

@@ -313,3 +313,36 @@ def credit_repair_reject(actor, repair, note: str, on: dt.date | None = None) ->
     if not note or not note.strip():
         raise ValidationError({"review_note": _("请说明不予修复的理由。")})
     return _review(actor, repair, RepairState.REJECTED, note, on or today())
+
+
+def late_filers_propose(on: dt.date | None = None) -> int:
+    """Nightly: an operating institution registered but not filed (不按规定时限备案, seed 002 二(三)3) gets a
+    late-filing event (once a year) and a watch-list proposal to its district civil-affairs bureau."""
+    from agencies.models import Department
+    from institutions.choices import InstitutionStatus
+    from institutions.models import Institution
+    from institutions.services.records import district_of
+
+    from ..choices import EventKind, EventState, WatchGround
+    from ..models import CreditEvent
+    from .events import system_event
+
+    on = on or today()
+    year_ago = on - dt.timedelta(days=365)
+    recent = CreditEvent.objects.filter(kind=EventKind.LATE_FILING, state=EventState.IN_FORCE,
+                                        occurred_on__gt=year_ago).values("institution_id")
+    proposed = 0
+    late = (Institution.objects.filter(registered_not_filed=True, status=InstitutionStatus.OPERATING)
+            .exclude(pk__in=recent).select_related("region"))
+    filing_domain = domain("registration_filing")
+    for institution in late:
+        department = Department.objects.filter(kind__code="civil_affairs",
+                                               region=district_of(institution.region)).first()
+        if department is None:
+            continue
+        system_event(institution=institution, domain=filing_domain, kind=EventKind.LATE_FILING,
+                     department=department, occurred_on=on, summary=_("已登记但未按规定时限办理养老机构备案"))
+        if list_entry_auto_propose(institution=institution, ground=WatchGround.LATE_FILING, department=department,
+                                   facts=_("已登记但未按规定时限办理养老机构备案"), on=on):
+            proposed += 1
+    return proposed

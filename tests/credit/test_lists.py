@@ -142,3 +142,28 @@ def test_elder_abuse_bans_the_person_from_the_trade(users, heping, domains):
     assert not is_banned("李四", digest, on=after)
     assert IndustryBan.objects.get().person.id_number_tail == "123X"
     assert "12010119800101123X" not in str(list(entry.persons.values()))
+
+
+def test_nightly_run_expires_entries_and_proposes_late_filers(users, heping, domains):
+    from credit.choices import EventKind
+    from credit.models import CreditEvent, ListEntry
+    from credit.services.lists import late_filers_propose, list_entries_expire
+    from institutions.models import Institution
+
+    entry = _published(users, heping, domains)
+    list_entries_expire(on=entry.listed_until)
+    entry.refresh_from_db()
+    assert entry.state == ListState.PUBLISHED  # still within its term on its last day
+    assert list_entries_expire(on=entry.listed_until + dt.timedelta(days=1)) == 1
+    entry.refresh_from_db()
+    assert entry.state == ListState.EXPIRED and not public_list_entries(on=entry.listed_until).filter(
+        pk=entry.pk).exists()
+
+    late = Institution.objects.filter(registered_not_filed=True, status="operating")
+    assert late.exists()
+    proposed = late_filers_propose(on=DAY)
+    assert proposed >= 1
+    assert late_filers_propose(on=DAY) == 0  # once a year, not every night
+    for inst in late:
+        assert CreditEvent.objects.filter(institution=inst, kind=EventKind.LATE_FILING).count() == 1
+        assert ListEntry.objects.filter(institution=inst, list_kind=ListKind.WATCH).exists()

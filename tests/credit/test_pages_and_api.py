@@ -102,3 +102,20 @@ def test_institution_page_is_404_out_of_scope(client, users, heping):
     client.force_login(users["inst_1"])
     assert client.get(f"/credit/institutions/{heping['康乐养老院'].pk}/").status_code == 404
     assert client.get("/credit/mine/").status_code == 302
+
+
+def test_repair_proof_is_served_only_to_who_may_read_the_repair(client, users, heping, domains):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from credit.models import CreditDocument
+    from credit.services.lists import credit_repair_apply
+
+    entry = _published(users, heping["福寿老年公寓"], domains)
+    proof = SimpleUploadedFile("复查合格证明.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")
+    credit_repair_apply(users["inst_3"], entry, "已整改", files=[proof], on=entry.published_on)
+    document = CreditDocument.objects.get(repair__list_entry=entry)
+    for username, expected in (("fire_heping", 200), ("inst_3", 200), ("civil_hexi", 404), ("inst_1", 404)):
+        client.force_login(users[username])
+        assert client.get(f"/credit/documents/{document.pk}/").status_code == expected, username
+    client.force_login(users["fire_heping"])
+    assert "复查合格证明.pdf" in client.get(f"/credit/entries/{entry.pk}/").content.decode()

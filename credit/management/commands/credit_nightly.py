@@ -1,5 +1,6 @@
 """Nightly credit run (also the Celery task `credit.tasks.nightly_credit_run`, for the beat schedule):
-expire list entries past their term, then re-evaluate every institution in bulk."""
+expire list entries past their term, propose late filers for the watch list, then re-evaluate every institution
+in bulk."""
 
 from django.core.management.base import BaseCommand
 
@@ -11,4 +12,4 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         result = nightly_credit_run()
-        self.stdout.write(f"expired={result['expired']} changed={result['changed']}")
+        self.stdout.write(" ".join(f"{key}={value}" for key, value in result.items()))
