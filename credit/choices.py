@@ -50,19 +50,7 @@ class Grade(models.TextChoices):
     D = "D", _("D级（失信）")
 
 
-# The default scoring model (version 1, data-migrated; civil affairs publishes later versions).
-# Points per event at full weight; decay is a half-life in days (the weight halves every so many days).
-DEFAULT_WEIGHTS = {
-    EventKind.PENALTY: -15, EventKind.JUDGMENT: -20, EventKind.COMPULSORY_MEASURE: -15,
-    EventKind.BROKEN_PLEDGE: -10, EventKind.SUBSTANTIATED_COMPLAINT: -5, EventKind.SERIOUS_FINDING: -8,
-    EventKind.INSPECTION_REFUSED: -20, EventKind.LATE_FILING: -5, EventKind.HONOUR: 5,
-}
-DEFAULT_HALF_LIFE_DAYS = {
-    EventKind.PENALTY: 730, EventKind.JUDGMENT: 1095, EventKind.COMPULSORY_MEASURE: 730,
-    EventKind.BROKEN_PLEDGE: 365, EventKind.SUBSTANTIATED_COMPLAINT: 365, EventKind.SERIOUS_FINDING: 365,
-    EventKind.INSPECTION_REFUSED: 730, EventKind.LATE_FILING: 365, EventKind.HONOUR: 730,
-}
-DEFAULT_THRESHOLDS = {"A": 95, "B": 85, "C": 70}  # score ≥ A → A, ≥ B → B, ≥ C → C, below → D
+# The first scoring model (weights, half-lives, thresholds) is reference data: credit/reference.py.
 BASE_SCORE = 100
 
 # ------------------------------------------------------------------------------------------------- lists

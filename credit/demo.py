@@ -15,6 +15,7 @@ from institutions.models import Institution
 
 from .choices import BlacklistGround, EventKind, ListKind, RedGround, WatchGround
 from .models import CreditEvent
+from .reference import load_credit_reference
 from .services.evaluation import evaluate_institutions
 from .services.events import credit_event_record
 from .services.lists import list_entry_decide, list_entry_notify, list_entry_propose, list_entry_publish
@@ -33,6 +34,7 @@ def _publish(actor, entry, decided_on):
 
 @transaction.atomic
 def build_credit_demo() -> dict:
+    load_credit_reference()
     actor = get_user_model().objects.get(username="civil_city")
     institutions = {i.name.removeprefix("天津市河东区"): i for i in Institution.objects.filter(region__code=DISTRICT)}
     if CreditEvent.objects.filter(institution__in=institutions.values()).exists():

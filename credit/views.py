@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from institutions.models import Institution
 from institutions.services.records import own_institutions
 
-from .choices import EventKind, ListKind, ListState, RepairState
+from .choices import OPEN_LIST_STATES, EventKind, ListKind, ListState, RepairState
 from .forms import EventForm, NoteForm, ObjectionForm, ProposeForm, RepairForm
 from .models import CreditDocument, CreditRepair, ListEntry
 from .selectors import (
@@ -140,7 +140,8 @@ def entry_detail(request, pk):
         .prefetch_related("documents").order_by("-id"),
         "note_form": NoteForm(), "objection_form": ObjectionForm(), "repair_form": RepairForm(),
         "measures": joint_measures_for(department, entry.list_kind),
-        "ListState": ListState, "ListKind": ListKind, "RepairState": RepairState})
+        "ListState": ListState, "ListKind": ListKind, "RepairState": RepairState,
+        "open_states": [s.value for s in OPEN_LIST_STATES]})
 
 
 def _run(request, entry, call):

@@ -91,7 +91,6 @@ PUBLIC_NAV = [
     (_("首页"), "public-home", {"public-home"}),
     (_("养老机构查询"), "public-institution-list", {"public-institution-list", "public-institution-detail"}),
     (_("未备案机构名单"), "public-unfiled", {"public-unfiled"}),
-    (_("信用名单"), "public-credit-lists", {"public-credit-lists"}),
     (_("监管清单"), "public-duty-catalog", {"public-duty-catalog", "public-duty-detail"}),
     (_("登录"), "login", {"login"}),
 ]

@@ -113,9 +113,9 @@ def list_entry_propose(actor, *, institution, list_kind, ground, facts, domain_o
         raise ValidationError({"ground": _("该名单没有这一列入事由。")})
     if not facts or not facts.strip():
         raise ValidationError({"facts": _("请写明事实。")})
-    if list_kind != ListKind.BLACK or domain_obj is None:
-        domain_obj = domain(CREDIT_DOMAIN) if list_kind != ListKind.BLACK else domain_obj
-    if domain_obj is None:
+    if list_kind != ListKind.BLACK:
+        domain_obj = domain(CREDIT_DOMAIN)  # the watch and red lists' grounds span domains
+    elif domain_obj is None:
         raise ValidationError({"domain": _("请选择列入事由所属的监管领域。")})
     if not may_propose(actor, institution, list_kind, domain_obj):
         raise PermissionDenied(_("按“谁监管、谁列入”，本部门不能在该领域提请列入此机构。"))

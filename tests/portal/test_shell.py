@@ -83,7 +83,8 @@ def test_staff_home_greets_with_department_role_and_scope_counts(client, users):
     assert f'data-testid="findings-total">{visible}<' in html
     assert f"{reverse('duty-catalog')}?department_kind=civil_affairs" in html
     assert "本部门职责" in html
-    assert nav(html) == ["工作台", "备案审核", "现场核查", "未备案线索", "问题隐患", "突发事件", "监管职责清单"]
+    assert nav(html) == ["工作台", "备案审核", "现场核查", "未备案线索", "问题隐患", "突发事件", "信用名单",
+                         "监管职责清单"]
 
 
 def test_staff_home_count_includes_hand_offs(client, users):
@@ -104,8 +105,8 @@ def test_leader_role_is_shown(client):
 
 def test_superuser_sees_admin_link_and_all_findings(client):
     html = login(client, "admin").get(reverse("staff-home")).content.decode()
-    assert nav(html) == ["工作台", "备案审核", "现场核查", "未备案线索", "问题隐患", "突发事件", "监管职责清单",
-                         "管理后台"]
+    assert nav(html) == ["工作台", "备案审核", "现场核查", "未备案线索", "问题隐患", "突发事件", "信用名单",
+                         "监管职责清单", "管理后台"]
     assert f'data-testid="findings-total">{Finding.objects.count()}<' in html.replace(",", "")
     assert "系统管理员" in html
 
@@ -117,7 +118,7 @@ def test_institution_account_sees_its_own_institution(client, users):
     own_findings = Finding.objects.filter(institution=own).count()
     assert own_findings > 0
     assert f'data-testid="findings-total">{own_findings}<' in html
-    assert nav(html) == ["本机构", "本机构备案", "信息公开", "突发事件报告", "应急演练"]
+    assert nav(html) == ["本机构", "本机构备案", "信息公开", "突发事件报告", "应急演练", "本机构信用"]
     other = Institution.objects.exclude(pk=own.pk).first()
     assert other.name not in html
 
