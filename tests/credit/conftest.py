@@ -1,5 +1,3 @@
-import datetime as dt
-
 import pytest
 
 from agencies.models import Domain
@@ -17,5 +15,3 @@ def heping(db):
 def domains(db):
     return {d.code: d for d in Domain.objects.all()}
 
-
-PAST = dt.date(2026, 10, 12)
