@@ -16,7 +16,8 @@ from agencies.api.docs import OfflineRedocView
 from agencies.api.views import TokenView
 
 # Bottom-up, as the layers are (DESIGN §2); a new app adds its module here.
-APP_API_MODULES = ["agencies.api.urls", "institutions.api.urls", "inspections.api.urls", "complaints.api.urls"]
+APP_API_MODULES = ["agencies.api.urls", "institutions.api.urls", "inspections.api.urls", "complaints.api.urls",
+                   "credit.api.urls"]
 apps = [import_module(name) for name in APP_API_MODULES]
 
 

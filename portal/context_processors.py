@@ -83,6 +83,7 @@ STAFF_NAV = [
     (_("挂牌督办"), "supervised-case-list", {"supervised-case-list", "suspension-order-list"}),
     (_("突发事件"), "records-incident-list", {"records-incident-list"}),
     (_("投诉举报"), "complaint-list", {"complaint-list", "complaint-detail", "complaint-statistics"}),
+    (_("信用名单"), "credit-entry-list", {"credit-entry-list", "credit-entry-detail", "credit-institution"}),
     (_("监管职责清单"), "duty-catalog", {"duty-catalog", "duty-detail"}),
 ]
 # Civil affairs plans and draws the 双随机 inspections (seed 002 二(二)).
@@ -92,12 +93,12 @@ CIVIL_AFFAIRS_NAV = [
 INSTITUTION_NAV = [
     (_("本机构"), "staff-home", {"staff-home", "finding-list", "finding-detail"}),
     (_("监督检查"), "institution-inspections", {"institution-inspections"}),
-
     (_("问题整改"), "finding-mine", {"finding-mine", "finding-rectify"}),
     (_("本机构备案"), "filing-mine", {"filing-mine", "filing-mine-start", "filing-mine-update"}),
     (_("信息公开"), "records-disclosure-mine", {"records-disclosure-mine", "records-disclosure-edit"}),
     (_("突发事件报告"), "records-incident-report", {"records-incident-report"}),
     (_("应急演练"), "records-drill-create", {"records-drill-create"}),
+    (_("本机构信用"), "credit-mine", {"credit-mine", "credit-institution", "credit-entry-detail"}),
 ]
 PUBLIC_NAV = [
     (_("首页"), "public-home", {"public-home"}),

@@ -165,6 +165,10 @@ def build_demo_city(password: str | None = None) -> dict:
     build_findings_demo()
 
     build_demo_complaints()
+
+    from credit.demo import build_credit_demo  # the portal sits above credit (DESIGN §2)
+
+    build_credit_demo()
     return {"departments": Department.objects.count(), "institutions": len(institutions),
             "findings": Finding.objects.count(), "users": User.objects.count()}
 

@@ -209,7 +209,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 # Task modules beyond each app's tasks.py (autodiscovery finds only those), so real workers register them too.
 CELERY_IMPORTS = ["institutions.tasks.imports", "institutions.tasks.records"]
-CELERY_IMPORTS += ["inspections.tasks.inspections", "inspections.tasks.findings"]
+CELERY_IMPORTS += ["inspections.tasks.inspections", "inspections.tasks.findings", "credit.tasks"]
 # Beat (`celery -A portal beat`): housekeeping; every task here is idempotent, so a missed or doubled run does no harm.
 CELERY_BEAT_SCHEDULE = {
     "inspections-publish-overdue": {"task": "inspections.tasks.inspections.publish_overdue_inspections_task",
@@ -218,6 +218,7 @@ CELERY_BEAT_SCHEDULE = {
                                    "schedule": 3600},
     "scan-overdue-findings": {"task": "inspections.tasks.findings.scan_overdue_findings",
                               "schedule": 24 * 3600},
+    "credit-nightly": {"task": "credit.tasks.nightly_credit_run", "schedule": 24 * 3600},
 }
 
 # 一公开: a completed inspection's result is public within this many working days (then the portal publishes it).

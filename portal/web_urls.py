@@ -16,4 +16,5 @@ urlpatterns = [
     path("", include("institutions.urls")),
     path("", include("inspections.urls")),
     path("", include("complaints.urls")),
+    path("", include("credit.urls")),
 ]

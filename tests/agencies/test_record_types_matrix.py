@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from agencies.models import Department, Domain, Region, StaffProfile
 from complaints.models import Complaint, ComplaintGroupObjectPermission
+from credit.models import CreditEvaluation, CreditEvent, CreditRepair, ListEntry, RiskAssessment, ScoringModel
 from inspections.models import ChecklistVersion, Finding, Inspection, Referral, SupervisedCase, SuspensionOrder
 from institutions.choices import INCIDENT_DOMAINS, DisclosureKind, IncidentType
 from institutions.models import (
@@ -55,6 +56,19 @@ def _records_for(inst, civil, domains):
                                   lead_department=civil, scheduled_for=TODAY,
                                   checklist_version=ChecklistVersion.objects.get(active=True)),
     ]
+    # Credit: events and list entries in the domain of their conduct and in 信用监管; repairs follow their entry.
+    for code in ("fire_safety", "credit", "funds"):
+        made.append(CreditEvent.objects.create(institution=inst, domain=domains[code], kind="penalty",
+                                               department=civil, occurred_on=TODAY, summary="处罚"))
+        entry = ListEntry.objects.create(institution=inst, domain=domains[code], list_kind="black",
+                                         ground="fire_hazard",
+                                         legal_basis="103号", facts="事实", department=civil, proposed_on=TODAY)
+        made += [entry, CreditRepair.objects.create(institution=inst, domain=domains[code], list_entry=entry,
+                                                    statement="整改", applied_on=TODAY)]
+    made.append(CreditEvaluation.objects.create(institution=inst, domain=domains["credit"], as_of=TODAY, score=100,
+                                                grade="A", scoring_model=ScoringModel.objects.get(version=1)))
+    made.append(RiskAssessment.objects.create(institution=inst, domain=domains["credit"], level="low", points=-1,
+                                              assessed_on=TODAY))
     for kind in IncidentType:
         made.append(IncidentReport.objects.create(
             institution=inst, domain=domains[INCIDENT_DOMAINS[kind]], type=kind, occurred_at=timezone.now(),
@@ -140,7 +154,7 @@ def _facts(record):
 
 
 MODELS = [Filing, OnSiteCheck, DisclosureItem, StarRating, IncidentReport, EmergencyDrill, Lead, Inspection, Referral,
-          SupervisedCase, SuspensionOrder]
+          SupervisedCase, SuspensionOrder, CreditEvent, ListEntry, CreditRepair, CreditEvaluation, RiskAssessment]
 
 
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
