@@ -32,7 +32,7 @@ def test_public_home_for_anonymous(client):
     assert "养老服务综合监管平台" in html
     assert reverse("public-duty-catalog") in html
     assert reverse("login") in html
-    assert nav(html) == ["首页", "养老机构查询", "未备案机构名单", "监管清单", "登录"]
+    assert nav(html) == ["首页", "养老机构查询", "未备案机构名单", "监督检查", "投诉举报", "监管清单", "登录"]
 
 
 def test_staff_home_needs_login(client):
@@ -83,8 +83,8 @@ def test_staff_home_greets_with_department_role_and_scope_counts(client, users):
     assert f'data-testid="findings-total">{visible}<' in html
     assert f"{reverse('duty-catalog')}?department_kind=civil_affairs" in html
     assert "本部门职责" in html
-    assert nav(html) == ["工作台", "备案审核", "现场核查", "未备案线索", "问题隐患", "突发事件", "信用名单",
-                         "监管职责清单"]
+    assert nav(html) == ["工作台", "备案审核", "现场核查", "未备案线索", "问题隐患", "监督检查", "整改验收", "移送抄告",
+                         "三个清单", "挂牌督办", "突发事件", "投诉举报", "信用名单", "监管职责清单", "抽查计划"]
 
 
 def test_staff_home_count_includes_hand_offs(client, users):
@@ -105,8 +105,9 @@ def test_leader_role_is_shown(client):
 
 def test_superuser_sees_admin_link_and_all_findings(client):
     html = login(client, "admin").get(reverse("staff-home")).content.decode()
-    assert nav(html) == ["工作台", "备案审核", "现场核查", "未备案线索", "问题隐患", "突发事件", "信用名单",
-                         "监管职责清单", "管理后台"]
+    assert nav(html) == ["工作台", "备案审核", "现场核查", "未备案线索", "问题隐患", "监督检查", "整改验收", "移送抄告",
+                         "三个清单", "挂牌督办", "突发事件", "投诉举报", "信用名单", "监管职责清单", "抽查计划",
+                         "管理后台"]
     assert f'data-testid="findings-total">{Finding.objects.count()}<' in html.replace(",", "")
     assert "系统管理员" in html
 
@@ -118,7 +119,8 @@ def test_institution_account_sees_its_own_institution(client, users):
     own_findings = Finding.objects.filter(institution=own).count()
     assert own_findings > 0
     assert f'data-testid="findings-total">{own_findings}<' in html
-    assert nav(html) == ["本机构", "本机构备案", "信息公开", "突发事件报告", "应急演练", "本机构信用"]
+    assert nav(html) == ["本机构", "监督检查", "问题整改", "本机构备案", "信息公开", "突发事件报告", "应急演练",
+                         "本机构信用"]
     other = Institution.objects.exclude(pk=own.pk).first()
     assert other.name not in html
 
@@ -132,7 +134,8 @@ def test_language_switcher_posts_to_set_language(client):
 def test_english_by_accept_language(client):
     html = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Elderly-Care Supervision Portal" in html
-    assert nav(html) == ["Home", "Institution search", "Unfiled institutions", "Supervision catalog", "Log in"]
+    assert nav(html) == ["Home", "Institution search", "Unfiled institutions", "Inspections", "Complaints",
+                         "Supervision catalog", "Log in"]
     assert "民政部门牵头" not in html
 
 
