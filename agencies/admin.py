@@ -355,10 +355,12 @@ class CalendarYearAdmin(_CalendarWarningsMixin, admin.ModelAdmin):
 class AuditEventAdmin(admin.ModelAdmin):
     """Read-only: the audit trail is written by services, never edited."""
 
-    list_display = ["at", "actor", "department", "verb", "object_type", "object_id"]
+    list_display = ["at", "actor_name", "department", "verb", "object_type", "object_id"]
     list_filter = ["verb", "object_type"]
-    search_fields = ["verb", "object_type", "object_id", "note", "actor__username"]
-    list_select_related = ["actor", "department"]
+    search_fields = ["verb", "object_type", "=object_id", "note", "actor_name"]
+    list_select_related = ["department"]
+    readonly_fields = ["at", "actor", "actor_name", "department", "verb", "object_type", "object_id", "before",
+                       "after", "note", "prev_hash", "row_hash"]
     date_hierarchy = "at"
     show_full_result_count = False
 

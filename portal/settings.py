@@ -203,6 +203,9 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="noreply@localhost")
 
 DEMO_PASSWORD = env("DEMO_PASSWORD", default="portal-demo-2026")
 
+# The audit trail is kept at least 6 months (网络安全法 art. 21); `manage.py purge_audit` removes older rows.
+AUDIT_RETENTION_DAYS = max(180, env.int("AUDIT_RETENTION_DAYS", default=365))
+
 # Production hardening (`manage.py check --deploy` is clean with these).
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if PRODUCTION else None
 SESSION_COOKIE_SECURE = PRODUCTION
