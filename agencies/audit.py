@@ -79,12 +79,13 @@ def audit_record(actor, verb: str, obj, before: dict | None = None, after: dict 
                    object_id=obj.pk, before=before, after=after, note=note)
 
 
-def audit_event(actor, verb: str, object_type: str, object_id="", after: dict | None = None, note: str = ""):
+def audit_event(actor, verb: str, object_type: str, object_id="", after: dict | None = None, note: str = "",
+                before: dict | None = None):
     """An event that changes no record (a login, a refused request, an export), in a transaction of its own
     (or the caller's)."""
     with transaction.atomic():
         return _append(actor=actor, department=_department_of(actor), verb=verb, object_type=object_type,
-                       object_id=object_id, after=after, note=note)
+                       object_id=object_id, before=before, after=after, note=note)
 
 
 # ------------------------------------------------------------------------------------------ verification

@@ -322,3 +322,33 @@ class AuditChainHead(models.Model):
 
     def __str__(self):
         return f"{self.last_id}: {self.last_hash}"
+
+
+class LoginSession(models.Model):
+    """A session opened by a login, so that an administrator (or deactivating the user) can end them all."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="login_sessions")
+    session_key = models.CharField(max_length=40, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("登录会话")
+        verbose_name_plural = _("登录会话")
+
+    def __str__(self):
+        return f"{self.user_id} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class PasswordRecord(models.Model):
+    """When the user's password was last set (the 等保 rotation rule reads it)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="password_record")
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("密码设置时间")
+        verbose_name_plural = _("密码设置时间")
+
+    def __str__(self):
+        return f"{self.user_id} {self.changed_at:%Y-%m-%d}"
