@@ -329,3 +329,57 @@ def test_templates_have_no_inline_script_or_style():
             offenders.append(str(path))
     assert offenders == []
 
+
+
+# ------------------------------------------------------------------------------------------ audit search
+
+
+@pytest.fixture
+def fire_admin(db):
+    from agencies.choices import StaffRole
+    from agencies.models import Department
+    from agencies.services import staff_create
+
+    department = Department.objects.get(kind__code="fire_rescue", region__code="120101")
+    return staff_create("fire_admin_heping", "unused-password-123", department, StaffRole.ADMIN, "消防管理员")
+
+
+def test_administrators_search_the_whole_trail(client, users):
+    Client().force_login(users["fire_heping"])
+    Client().force_login(users["civil_heping"])
+    client.force_login(users["admin"])
+    response = client.get("/audit/", {"verb": "auth.login"})
+    assert response.status_code == 200
+    names = {row.actor_name for row in response.context["page"].object_list}
+    assert {"fire_heping", "civil_heping"} <= names
+
+
+def test_a_department_admin_searches_only_its_departments_rows(client, users, fire_admin):
+    Client().force_login(users["fire_heping"])
+    Client().force_login(users["civil_heping"])
+    client.force_login(fire_admin)
+    response = client.get("/audit/", {"verb": "auth."})
+    rows = list(response.context["page"].object_list)
+    assert rows and {row.department_id for row in rows} == {fire_admin.staff_profile.department_id}
+    assert "civil_heping" not in {row.actor_name for row in rows}
+
+
+def test_other_staff_cannot_search_the_trail(client, users):
+    client.force_login(users["civil_heping"])
+    assert client.get("/audit/").status_code == 403
+
+
+def test_a_bad_date_range_names_the_field(client, users):
+    client.force_login(users["admin"])
+    response = client.get("/audit/", {"date_from": "2026-05-02", "date_to": "2026-05-01"})
+    assert response.context["form"].errors == {"date_to": ["截止日期不能早于起始日期。"]}
+
+
+@pytest.mark.parametrize("extra_rows", [0, 60])
+def test_the_audit_search_runs_in_a_fixed_number_of_queries(client, users, django_assert_max_num_queries,
+                                                              extra_rows):
+    for _ in range(extra_rows):
+        Client().force_login(users["fire_heping"])
+    client.force_login(users["admin"])
+    with django_assert_max_num_queries(8):
+        assert client.get("/audit/").status_code == 200

@@ -105,7 +105,7 @@ def test_leader_role_is_shown(client):
 def test_superuser_sees_admin_link_and_all_findings(client):
     html = login(client, "admin").get(reverse("staff-home")).content.decode()
     assert nav(html) == ["工作台", "备案审核", "现场核查", "未备案线索", "问题隐患", "突发事件", "监管职责清单",
-                         "管理后台"]
+                         "审计记录", "管理后台"]
     assert f'data-testid="findings-total">{Finding.objects.count()}<' in html.replace(",", "")
     assert "系统管理员" in html
 
