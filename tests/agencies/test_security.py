@@ -324,7 +324,7 @@ def test_templates_have_no_inline_script_or_style():
     offenders = []
     for path in (settings.BASE_DIR / "templates").rglob("*.html"):
         text = path.read_text()
-        if re.search(r"<script(?![^>]*\bsrc=)[^>]*>", text) or re.search(r"\sstyle=\"", text) or \
+        if re.search(r"<script(?![^>]*\bsrc=)[^>]*>", text) or re.search(r"\sstyle=\"|<style", text) or \
                 re.search(r"\son[a-z]+=\"", text):
             offenders.append(str(path))
     assert offenders == []

@@ -49,12 +49,13 @@ def test_pages_raise_no_content_security_policy_violation(page, screenshot):
     page.get_by_role("link", name=re.compile("天津市和平区")).first.click()
     page.wait_for_load_state("networkidle")
     assert violations(page, console) == [], page.url
-    log_in(page, "civil_heping")
+    log_in(page, "admin")
     expect(page).to_have_url(re.compile(r"/staff/$"))
-    for url in ["/staff/", "/institutions/", "/admin/", "/admin/agencies/auditevent/"]:
+    for url in ["/staff/", "/institutions/", "/admin/", "/admin/agencies/auditevent/", "/audit/?verb=auth."]:
         page.goto(url)
         page.wait_for_load_state("networkidle")
         assert violations(page, console) == [], url
+    expect(page.get_by_test_id("audit-row").first).to_contain_text("auth.login")
     screenshot(page, "security-01-audit-search-no-csp-violation")
     # The watch is not blind: an inline style attribute added now is refused and reported.
     page.evaluate("""document.body.insertAdjacentHTML("beforeend", '<div style="color: red">x</div>')""")
