@@ -171,3 +171,36 @@ def test_purge_removes_only_rows_past_retention_and_the_chain_still_verifies(use
 def test_purge_refuses_a_retention_below_six_months():
     with pytest.raises(ValueError):
         purge_expired()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent writers need PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_writers_keep_one_unbroken_chain(users, rebuild_demo_after):
+    import threading
+
+    from django.db import close_old_connections
+
+    writers, per_writer = 6, 15
+    barrier = threading.Barrier(writers)
+    errors = []
+    before = AuditEvent.objects.count()
+
+    def write(n):
+        try:
+            barrier.wait()
+            for i in range(per_writer):
+                audit_event(users["civil_heping"], "test.concurrent", "test", f"{n}-{i}")
+        except Exception as error:
+            errors.append(repr(error))
+        finally:
+            close_old_connections()
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert AuditEvent.objects.count() == before + writers * per_writer
+    checked, problem = verify_chain()
+    assert problem is None and checked == before + writers * per_writer
