@@ -9,6 +9,8 @@ from functools import wraps
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, OuterRef, Subquery
@@ -17,7 +19,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from .audit import audit_record
+from .audit import audit_event, audit_record
 from .calendar import calendar_warnings, package_covers, package_decision
 from .choices import Action, InstitutionFact
 from .models import (
@@ -31,6 +33,7 @@ from .models import (
     Region,
     StaffProfile,
 )
+from .security import end_sessions
 
 admin.site.site_header = _("养老服务综合监管平台 管理后台")
 admin.site.site_title = _("养老服务综合监管平台")
@@ -355,10 +358,12 @@ class CalendarYearAdmin(_CalendarWarningsMixin, admin.ModelAdmin):
 class AuditEventAdmin(admin.ModelAdmin):
     """Read-only: the audit trail is written by services, never edited."""
 
-    list_display = ["at", "actor", "department", "verb", "object_type", "object_id"]
+    list_display = ["at", "actor_name", "department", "verb", "object_type", "object_id"]
     list_filter = ["verb", "object_type"]
-    search_fields = ["verb", "object_type", "object_id", "note", "actor__username"]
-    list_select_related = ["actor", "department"]
+    search_fields = ["verb", "object_type", "=object_id", "note", "actor_name"]
+    list_select_related = ["department"]
+    readonly_fields = ["at", "actor", "actor_name", "department", "verb", "object_type", "object_id", "before",
+                       "after", "note", "prev_hash", "row_hash"]
     date_hierarchy = "at"
     show_full_result_count = False
 
@@ -378,3 +383,27 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# ------------------------------------------------------------------------------------------ users
+
+
+User = get_user_model()
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class PortalUserAdmin(UserAdmin):
+    """Django's user admin, plus ending a user's sessions (deactivating a user ends them too)."""
+
+    actions = ["end_user_sessions"]
+
+    @admin.action(description=_("结束所选用户的全部登录会话"), permissions=["change"])
+    def end_user_sessions(self, request, queryset):
+        total = 0
+        for user in queryset:
+            ended = end_sessions(user)
+            total += ended
+            audit_event(request.user, "auth.sessions_ended", "auth.user", user.pk,
+                        after={"username": user.get_username(), "sessions": ended, "reason": "administrator"})
+        self.message_user(request, gettext("已结束 %(n)d 个登录会话。") % {"n": total}, messages.SUCCESS)

@@ -7,4 +7,6 @@ class AgenciesConfig(AppConfig):
     verbose_name = _("部门与职责")
 
     def ready(self):
-        from . import signals  # noqa: F401
+        from . import security, signals  # noqa: F401
+
+        security.connect_security_receivers()

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .choices import Action, DepartmentLevel, InstitutionFact, RegionLevel, StaffRole, facts_mask
@@ -244,20 +245,39 @@ class CalendarYear(models.Model):
         return str(self.year)
 
 
-class AuditEvent(models.Model):
-    """One row per state change, written by the service in the same transaction as the change."""
+class AuditEventQuerySet(models.QuerySet):
+    """No bulk update or delete: the trail is append-only (the database refuses too, see migration 0005)."""
 
-    at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+    def update(self, **kwargs):
+        raise PermissionError("audit rows are append-only")
+
+    def delete(self):
+        raise PermissionError("audit rows are append-only; `manage.py purge_audit` removes expired rows")
+
+
+class AuditEvent(models.Model):
+    """One row per state change, written by the service in the same transaction as the change.
+
+    Append-only and hash-chained (agencies.audit): `row_hash` is the SHA-256 of the row's canonical form,
+    which includes `prev_hash`, the hash of the row before it. `manage.py verify_audit` walks the chain.
+    The actor and department keys carry no database constraint: deleting a user must neither rewrite
+    (SET NULL) nor lose (CASCADE) the rows that name them, and `actor_name` keeps who it was.
+    """
+
+    at = models.DateTimeField(_("时间"), default=timezone.now, editable=False, db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("操作人"),
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
         related_name="+",
     )
+    actor_name = models.CharField(_("操作人账号"), max_length=150, blank=True)
     department = models.ForeignKey(
-        Department, verbose_name=_("部门"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Department, verbose_name=_("部门"), null=True, blank=True, on_delete=models.DO_NOTHING,
+        db_constraint=False, related_name="+"
     )
     verb = models.CharField(_("操作"), max_length=64)
     object_type = models.CharField(_("对象类型"), max_length=64)
@@ -265,6 +285,10 @@ class AuditEvent(models.Model):
     before = models.JSONField(_("变更前"), default=dict, blank=True)
     after = models.JSONField(_("变更后"), default=dict, blank=True)
     note = models.TextField(_("说明"), blank=True)
+    prev_hash = models.CharField(_("前一条摘要"), max_length=64, editable=False)
+    row_hash = models.CharField(_("本条摘要"), max_length=64, editable=False, unique=True)
+
+    objects = AuditEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["-at", "-id"]
@@ -274,3 +298,57 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.verb} {self.object_type}#{self.object_id}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None or not self.row_hash:
+            raise PermissionError("audit rows are written once, by agencies.audit")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("audit rows are append-only")
+
+
+
+class AuditChainHead(models.Model):
+    """The one row every audit writer locks (serialising the chain) and that remembers the last hash,
+    so that removing the newest rows is detected too."""
+
+    last_id = models.BigIntegerField(null=True, blank=True)
+    last_hash = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = _("审计链头")
+        verbose_name_plural = _("审计链头")
+
+    def __str__(self):
+        return f"{self.last_id}: {self.last_hash}"
+
+
+class LoginSession(models.Model):
+    """A session opened by a login, so that an administrator (or deactivating the user) can end them all."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="login_sessions")
+    session_key = models.CharField(max_length=40, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("登录会话")
+        verbose_name_plural = _("登录会话")
+
+    def __str__(self):
+        return f"{self.user_id} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class PasswordRecord(models.Model):
+    """When the user's password was last set (the 等保 rotation rule reads it)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="password_record")
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("密码设置时间")
+        verbose_name_plural = _("密码设置时间")
+
+    def __str__(self):
+        return f"{self.user_id} {self.changed_at:%Y-%m-%d}"

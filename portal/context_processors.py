@@ -126,6 +126,8 @@ def nav_items(request, who: Identity) -> list[NavItem]:
     if who.is_staff_side and (request.user.is_superuser or who.profile.department.kind.code == "civil_affairs"):
         spec = spec + CIVIL_AFFAIRS_NAV
     items = [NavItem(label, reverse(name), current in names) for label, name, names in spec]
+    if who.is_staff_side and (request.user.is_superuser or getattr(who.profile, "role", None) == "admin"):
+        items.append(NavItem(_("审计记录"), reverse("audit-search"), current == "audit-search"))
     if who.is_staff_side and request.user.is_superuser:
         items.append(NavItem(_("管理后台"), reverse("admin:index"), False))
     return items

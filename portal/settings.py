@@ -5,6 +5,7 @@ DEBUG on. `DJANGO_ENV=production` switches to the production profile, which refu
 a real SECRET_KEY and passes `manage.py check --deploy`.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -44,6 +45,10 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "guardian",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
+    "csp",
     # Layered from the bottom up (DESIGN §2): lower apps never import higher ones.
     "agencies",
     "institutions",
@@ -61,8 +66,16 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    # Idle and absolute session limits, the second-factor gate, password rotation (agencies.security).
+    "agencies.security.SessionPolicyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Cache-Control: no-store for logged-in users; refused requests (403) into the audit trail.
+    "agencies.security.NoStoreMiddleware",
+    "agencies.security.AuditDeniedMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks: turns a lockout into its response
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -108,6 +121,8 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a username+address pair locked out by django-axes before any password is checked.
+    "agencies.security.LockoutBackend",
     "django.contrib.auth.backends.ModelBackend",
     # Statutory scope from the duty catalog, then explicit hand-offs (guardian's direct FK grants).
     "agencies.access.DutyPolicyBackend",
@@ -116,12 +131,28 @@ AUTHENTICATION_BACKENDS = [
 GUARDIAN_RAISE_403 = False
 ANONYMOUS_USER_NAME = None  # the public site never needs guardian's anonymous user
 
+# Password policy. "asvs" (default, OWASP ASVS 6.2): at least 12 characters, not a common or breached
+# password, not like the user's name; no composition rules, no forced rotation. "dengbao" (等保 2.0
+# 8.1.4.1 as auditors read it) adds: three of four character classes, not all digits, and a change every
+# PASSWORD_MAX_AGE_DAYS (default 90) days.
+PASSWORD_POLICY = env("PASSWORD_POLICY", default="asvs")
+if PASSWORD_POLICY not in ("asvs", "dengbao"):
+    raise ImproperlyConfigured("PASSWORD_POLICY is 'asvs' or 'dengbao'")
+PASSWORD_MIN_LENGTH = env.int("PASSWORD_MIN_LENGTH", default=12)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+     "OPTIONS": {"min_length": PASSWORD_MIN_LENGTH}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Records when a password was set, so that rotation (dengbao) and audit can see it.
+    {"NAME": "agencies.security.PasswordChangeRecorder"},
 ]
+if PASSWORD_POLICY == "dengbao":
+    AUTH_PASSWORD_VALIDATORS += [
+        {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+        {"NAME": "agencies.security.CharacterClassValidator", "OPTIONS": {"classes": 3}},
+    ]
+PASSWORD_MAX_AGE_DAYS = env.int("PASSWORD_MAX_AGE_DAYS", default=90 if PASSWORD_POLICY == "dengbao" else 0)
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "staff-home"
@@ -229,6 +260,9 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="noreply@localhost")
 
 DEMO_PASSWORD = env("DEMO_PASSWORD", default="portal-demo-2026")
 
+# The audit trail is kept at least 6 months (网络安全法 art. 21); `manage.py purge_audit` removes older rows.
+AUDIT_RETENTION_DAYS = max(180, env.int("AUDIT_RETENTION_DAYS", default=365))
+
 # Production hardening (`manage.py check --deploy` is clean with these).
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if PRODUCTION else None
 SESSION_COOKIE_SECURE = PRODUCTION
@@ -242,6 +276,50 @@ SECURE_HSTS_PRELOAD = PRODUCTION
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# ------------------------------------------------------------------------------------------ authentication
+# Second factor (TOTP, django-otp) for department staff and administrators; institution accounts may enrol.
+# On by default in production only: the embedded demo and the test settings log in with a password alone.
+PORTAL_REQUIRE_2FA = env.bool("PORTAL_REQUIRE_2FA", default=PRODUCTION)
+OTP_TOTP_ISSUER = "养老服务综合监管平台"
+# Staff sessions end after this many idle minutes; every session ends this many hours after its login.
+STAFF_IDLE_TIMEOUT_MINUTES = env.int("STAFF_IDLE_TIMEOUT_MINUTES", default=30)
+SESSION_ABSOLUTE_LIFETIME_HOURS = env.int("SESSION_ABSOLUTE_LIFETIME_HOURS", default=12)
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = PRODUCTION
+
+# Lockout (django-axes): AXES_FAILURE_LIMIT failures for one username from one address lock that pair only,
+# for AXES_COOLOFF_MINUTES. Keyed on the pair, an attacker elsewhere cannot lock the real user out, and the
+# short cool-off bounds what a lockout costs; the client address is the one the throttles use (NUM_PROXIES).
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "agencies.security.client_ip"
+AXES_VERBOSE = False
+
+# ------------------------------------------------------------------------------------------ headers
+# Pages with personal data for anyone not logged in (the public complaint form and tracking): no-store, as
+# every response to a logged-in user is.
+NO_STORE_PATH_PREFIXES = env.list("NO_STORE_PATH_PREFIXES", default=["/complaints/"])
+# Content-Security-Policy: nothing inline (scripts live in static/js, styles in static/css), nothing from
+# another origin. The API documentation pages relax it for themselves only (portal/api_urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],  # Bootstrap draws its form icons as data: SVGs; QR codes too
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 LOGGING = {
     "version": 1,

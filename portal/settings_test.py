@@ -13,3 +13,6 @@ MEDIA_ROOT = str(BASE_DIR / "var" / "test-uploads")  # noqa: F405
 # Tests run without collectstatic: let WhiteNoise look files up per request instead of warning, on every
 # request, that STATIC_ROOT does not exist (the development server does the same, DEBUG being on there).
 WHITENOISE_AUTOREFRESH = True
+# Every test and browser journey logs in with username and password; the second-factor tests switch it on
+# for themselves (override_settings).
+PORTAL_REQUIRE_2FA = False

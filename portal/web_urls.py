@@ -11,6 +11,7 @@ urlpatterns = [
     # Django's auth views with the portal's templates; logout is a POST form in the header.
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/", include("portal.accounts")),  # second factor, password change
     path("i18n/", include("django.conf.urls.i18n")),  # set_language
     path("", include("agencies.urls")),
     path("", include("institutions.urls")),

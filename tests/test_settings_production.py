@@ -108,3 +108,58 @@ def test_embedded_default_locale_and_english_available(client):
     assert english.status_code == chinese.status_code == 401
     assert english.json()["detail"] == "Authentication credentials were not provided."
     assert chinese.json()["detail"] != english.json()["detail"]
+
+
+PRINT_SECURITY = """
+import json, django
+django.setup()
+from django.conf import settings
+print(json.dumps({"2fa": settings.PORTAL_REQUIRE_2FA, "session_secure": settings.SESSION_COOKIE_SECURE,
+                  "csrf_secure": settings.CSRF_COOKIE_SECURE, "samesite": settings.SESSION_COOKIE_SAMESITE,
+                  "hsts": settings.SECURE_HSTS_SECONDS, "policy": settings.PASSWORD_POLICY,
+                  "max_age": settings.PASSWORD_MAX_AGE_DAYS, "retention": settings.AUDIT_RETENTION_DAYS,
+                  "validators": [v["NAME"].rsplit(".", 1)[-1] for v in settings.AUTH_PASSWORD_VALIDATORS]}))
+"""
+
+
+def security_settings(env):
+    result = run(["-c", PRINT_SECURITY], env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_production_requires_the_second_factor_and_secure_cookies(tmp_path):
+    values = security_settings(production_env(tmp_path))
+    assert values["2fa"] is True
+    assert values["session_secure"] and values["csrf_secure"] and values["samesite"] == "Lax"
+    assert values["hsts"] >= 31536000
+    assert values["policy"] == "asvs" and values["max_age"] == 0
+    assert "CharacterClassValidator" not in values["validators"]
+    assert values["retention"] >= 180
+
+
+def test_the_embedded_default_does_not_require_the_second_factor(tmp_path):
+    values = security_settings(production_env(tmp_path, DJANGO_ENV=None, SECRET_KEY=None))
+    assert values["2fa"] is False
+
+
+def test_dengbao_password_mode_adds_complexity_and_rotation(tmp_path):
+    values = security_settings(production_env(tmp_path, PASSWORD_POLICY="dengbao"))
+    assert values["policy"] == "dengbao" and values["max_age"] == 90
+    assert {"CharacterClassValidator", "NumericPasswordValidator", "MinimumLengthValidator",
+            "CommonPasswordValidator"} <= set(values["validators"])
+
+
+def test_audit_retention_cannot_be_set_below_six_months(tmp_path):
+    assert security_settings(production_env(tmp_path, AUDIT_RETENTION_DAYS="30"))["retention"] == 180
+
+
+def test_seed_demo_refuses_production(tmp_path):
+    env = production_env(tmp_path)
+    assert run(["manage.py", "migrate", "--noinput"], env).returncode == 0
+    result = run(["manage.py", "seed_demo"], env)
+    assert result.returncode != 0
+    assert "seed_demo refuses to run in production" in result.stderr
+    check = run(["-c", "import django; django.setup(); from django.contrib.auth.models import User; "
+                       "print(User.objects.filter(username='admin').exists())"], env)
+    assert check.stdout.strip().splitlines()[-1] == "False"

@@ -17,6 +17,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from agencies.audit import audit_event
 from agencies.choices import Action
 
 from ..excel import COLUMNS, export_workbook
@@ -53,6 +54,8 @@ def public_institution(request, pk):
 def export_xlsx(request):
     rows = Institution.objects.restrict(request.user, Action.VIEW).order_by("region_code", "name", "id")
     response = HttpResponse(export_workbook(rows), content_type=XLSX)
+    audit_event(request.user, "institution.export", "institutions.institution", "",
+                after={"format": "xlsx", "query": request.GET.urlencode()[:500]})
     name = f"institutions-{timezone.localdate():%Y%m%d}.xlsx"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

@@ -107,7 +107,7 @@ def test_superuser_sees_admin_link_and_all_findings(client):
     html = login(client, "admin").get(reverse("staff-home")).content.decode()
     assert nav(html) == ["工作台", "备案审核", "现场核查", "未备案线索", "问题隐患", "监督检查", "整改验收", "移送抄告",
                          "三个清单", "挂牌督办", "突发事件", "投诉举报", "信用名单", "监管职责清单", "抽查计划",
-                         "管理后台"]
+                         "审计记录", "管理后台"]
     assert f'data-testid="findings-total">{Finding.objects.count()}<' in html.replace(",", "")
     assert "系统管理员" in html
 

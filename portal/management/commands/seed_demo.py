@@ -1,4 +1,5 @@
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 
 from portal.demo import build_demo_city
 
@@ -7,5 +8,10 @@ class Command(BaseCommand):
     help = "Load the demo city (Tianjin): departments, demo accounts, institutions, findings. Idempotent."
 
     def handle(self, *args, **options):
+        if settings.PRODUCTION:
+            # The demo accounts (`admin` among them) share one published password: never in production.
+            # Production creates its first administrator with `createsuperuser` under a name of its own.
+            raise CommandError("seed_demo refuses to run in production (DJANGO_ENV=production): its accounts "
+                               "share a published password. Create administrators with createsuperuser.")
         counts = build_demo_city()
         self.stdout.write(self.style.SUCCESS("Demo city ready: " + ", ".join(f"{k} {v}" for k, v in counts.items())))
