@@ -67,6 +67,36 @@ def _append(*, actor, department, verb, object_type, object_id, before=None, aft
     return event
 
 
+def audit_records_bulk(actor, entries) -> int:
+    """Many audit rows in one insert (a nightly recompute), chained in order under one head lock.
+
+    `entries`: dicts with verb, object_type, object_id and optionally before, after, note. Must run inside the
+    caller's transaction, like `audit_record`.
+    """
+    entries = list(entries)
+    if not entries:
+        return 0
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("audit_records_bulk() must run inside the service's transaction")
+    head, _created = AuditChainHead.objects.select_for_update().get_or_create(
+        pk=1, defaults={"last_hash": GENESIS})
+    authenticated = actor is not None and actor.is_authenticated
+    department = _department_of(actor)
+    now, prev, events = timezone.now(), head.last_hash, []
+    for entry in entries:
+        event = AuditEvent(
+            at=now, actor=actor if authenticated else None, actor_name=actor.get_username() if authenticated else "",
+            department=department, verb=entry["verb"], object_type=entry["object_type"],
+            object_id=str(entry["object_id"]), before=_json_value(entry.get("before")),
+            after=_json_value(entry.get("after")), note=entry.get("note", ""), prev_hash=prev)
+        event.row_hash = prev = row_hash(event)
+        events.append(event)
+    created = AuditEvent.objects.bulk_create(events)  # ids in insertion order: the chain's order
+    head.last_id, head.last_hash = created[-1].pk, created[-1].row_hash
+    head.save(update_fields=["last_id", "last_hash"])
+    return len(created)
+
+
 def _department_of(actor):
     profile = getattr(actor, "staff_profile", None) if actor is not None and actor.is_authenticated else None
     return profile.department if profile is not None else None

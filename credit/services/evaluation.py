@@ -18,8 +18,7 @@ from django.db.models import Count, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from agencies.audit import audit_record
-from agencies.models import AuditEvent
+from agencies.audit import audit_record, audit_records_bulk
 from inspections.choices import UNRESOLVED_FINDING_STATES, Severity
 from inspections.models import Finding
 from institutions.choices import InstitutionStatus
@@ -260,13 +259,13 @@ def _chunk(ids, as_of, model, credit_domain) -> int:
         before = {k: inst[k] for k in after}
         if before != after:
             changed.append(Institution(pk=inst_id, **after))
-            audits.append(AuditEvent(verb="institution.credit_status", object_type="institutions.institution",
-                                     object_id=str(inst_id), before=before, after=after))
+            audits.append({"verb": "institution.credit_status", "object_type": "institutions.institution",
+                           "object_id": inst_id, "before": before, "after": after})
     with transaction.atomic():
         CreditEvaluation.objects.bulk_create(new_evals)
         RiskAssessment.objects.bulk_create(new_risks)
         Institution.objects.bulk_update(changed, ["credit_grade", "risk_level", "credit_list"])
-        AuditEvent.objects.bulk_create(audits)
+        audit_records_bulk(None, audits)
     return len(changed)
 
 

@@ -159,7 +159,9 @@ def test_risk_level_follows_the_data_and_drives_the_draw_weights(users, heping, 
     def weight():
         return next(c.weight for c in plan_candidates(plan) if c.institution.pk == inst.pk)
 
-    Finding.objects.filter(institution=inst).delete()
+    # A clean record to start from: the demo's findings there put right, its credit events gone.
+    Finding.objects.filter(institution=inst).update(state="closed")
+    CreditEvent.objects.filter(institution=inst).delete()
     evaluate_institutions([inst.pk], as_of=DAY)
     inst.refresh_from_db()
     assert (inst.risk_level, inst.credit_grade) == ("low", "A")

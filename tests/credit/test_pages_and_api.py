@@ -42,7 +42,7 @@ def test_api_records_events_only_in_scope(api, heping, domains):
     hexi = inst.__class__.objects.get(name="天津市河西区福寿老年公寓")
     assert api("fire_heping").post("/api/v1/credit-events/", {**body, "institution": hexi.pk},
                                    format="json").status_code == 403
-    event = CreditEvent.objects.get(institution=inst)
+    event = CreditEvent.objects.get(institution=inst, pk=response.json()["id"])
     assert api("civil_hexi").get(f"/api/v1/credit-events/{event.pk}/").status_code == 404
     assert api("inst_3").get(f"/api/v1/credit-events/{event.pk}/").status_code == 200
     assert api("inst_1").get(f"/api/v1/credit-events/{event.pk}/").status_code == 404

@@ -81,5 +81,10 @@ def test_candidates_of_a_heping_plan_are_the_heping_operating_institutions(hepin
     assert Institution.objects.exclude(region_code__startswith="120101").exists()
     candidates = plan_candidates(heping_plan)
     assert {c.institution.pk for c in candidates} == expected
-    assert all(c.weight == 1.0 and c.risk_level == "medium" and c.inspected_this_year is False
-               for c in candidates)
+    # Neutral multipliers: every weight is 1.0 whatever risk level credit has given the institution.
+    assert all(c.weight == 1.0 and c.risk_level == c.institution.risk_level for c in candidates)
+    from inspections.models import Inspection
+
+    inspected = set(Inspection.objects.filter(state__in=["completed", "published"], completed_at__year=heping_plan.year)
+                    .values_list("institution_id", flat=True))
+    assert {c.institution.pk for c in candidates if c.inspected_this_year} == inspected & expected
