@@ -1,12 +1,14 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Action(models.TextChoices):
     """What a duty lets a department do to a regulated record (DESIGN §3)."""
 
     VIEW = "view", _("查看")
-    INSPECT = "inspect", _("检查")
+    # The verb; the noun 检查 (an inspection) is a separate msgid with its own English.
+    INSPECT = "inspect", pgettext_lazy("action", "检查")
     RECORD_FINDING = "record_finding", _("记录问题")
     VERIFY_RECTIFICATION = "verify_rectification", _("整改验收")
     ACCEPT_REFERRAL = "accept_referral", _("接收移送")

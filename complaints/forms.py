@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from agencies.choices import RegionLevel
@@ -6,6 +7,9 @@ from agencies.models import Department, Region
 
 from .attachments import MAX_FILES
 from .choices import Category, Outcome
+
+# Formatted per request: `gettext_lazy(...) % dict` would format once, at import, in the default language.
+FILES_LABEL = lazy(lambda: _("图片或 PDF 附件（最多 %(n)d 个，每个不超过 10 MB）") % {"n": MAX_FILES}, str)()
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -47,8 +51,7 @@ class ComplaintForm(forms.Form):
                                   widget=forms.Textarea(attrs={"class": "form-control", "rows": 6}))
     occurred_on = forms.DateField(label=_("发生日期（可不填）"), required=False,
                                   widget=forms.DateInput(attrs={"class": "form-control", "type": "date"}))
-    files = MultipleFileField(label=_("图片或 PDF 附件（最多 %(n)d 个，每个不超过 10 MB）") % {"n": MAX_FILES},
-                              required=False)
+    files = MultipleFileField(label=FILES_LABEL, required=False)
     complainant_name = forms.CharField(label=_("您的姓名（可匿名）"), max_length=64, required=False,
                                        widget=forms.TextInput(attrs={"class": "form-control",
                                                                      "autocomplete": "name"}))

@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from agencies.access import explain
@@ -153,11 +154,12 @@ def complaint_track_view(request):
 
 # ------------------------------------------------------------------------------------------------- staff
 
+# Lazy: the labels are read per request, in the request's language.
 VIEWS = {
-    "intake": (_("待受理"), intake_queue),
-    "mine": (_("本部门办理"), my_department_complaints),
-    "overdue": (_("已逾期"), overdue),
-    "all": (_("全部"), visible_complaints),
+    "intake": (gettext_lazy("待受理"), intake_queue),
+    "mine": (gettext_lazy("本部门办理"), my_department_complaints),
+    "overdue": (gettext_lazy("已逾期"), overdue),
+    "all": (gettext_lazy("全部"), visible_complaints),
 }
 
 

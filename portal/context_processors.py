@@ -104,8 +104,10 @@ PUBLIC_NAV = [
     (_("首页"), "public-home", {"public-home"}),
     (_("养老机构查询"), "public-institution-list", {"public-institution-list", "public-institution-detail"}),
     (_("未备案机构名单"), "public-unfiled", {"public-unfiled"}),
+    (_("双随机抽查"), "public-draw-list", {"public-draw-list", "public-draw-detail", "public-draw-verify"}),
     (_("监督检查"), "public-inspection-results", {"public-inspection-results", "public-inspection-result"}),
-
+    (_("挂牌督办"), "public-supervised-cases", {"public-supervised-cases"}),
+    (_("信用名单"), "public-credit-lists", {"public-credit-lists"}),
     (_("投诉举报"), "complaint-public-form", {"complaint-public-form", "complaint-public-track"}),
     (_("监管清单"), "public-duty-catalog", {"public-duty-catalog", "public-duty-detail"}),
     (_("登录"), "login", {"login"}),

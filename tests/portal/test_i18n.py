@@ -78,3 +78,15 @@ def test_staff_home_chrome_is_english(client, users):
     client.force_login(users["civil_heping"])
     html = client.get(reverse("staff-home"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Workbench" in html and "My department's duties" in html and "Staff" in html
+
+
+@pytest.mark.django_db
+def test_labels_formatted_at_import_still_follow_the_request_language(client, users):
+    """Module-level labels are lazy: the complaint form's attachment label and the staff list's tabs."""
+    html = client.get(reverse("complaint-public-form"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Images or PDF attachments (at most 5, each up to 10 MB)" in html
+    client.force_login(users["civil_heping"])
+    html = client.get(reverse("complaint-list"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    tabs = re.sub(r"\s+", " ", html.split('class="nav nav-tabs', 1)[1].split("</ul>", 1)[0])
+    assert english_chrome(tabs) == []
+    assert "Awaiting acceptance" in tabs and "Handle in my department" in tabs

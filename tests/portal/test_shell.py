@@ -32,7 +32,8 @@ def test_public_home_for_anonymous(client):
     assert "养老服务综合监管平台" in html
     assert reverse("public-duty-catalog") in html
     assert reverse("login") in html
-    assert nav(html) == ["首页", "养老机构查询", "未备案机构名单", "监督检查", "投诉举报", "监管清单", "登录"]
+    assert nav(html) == ["首页", "养老机构查询", "未备案机构名单", "双随机抽查", "监督检查", "挂牌督办", "信用名单",
+                         "投诉举报", "监管清单", "登录"]
 
 
 def test_staff_home_needs_login(client):
@@ -125,6 +126,16 @@ def test_institution_account_sees_its_own_institution(client, users):
     assert other.name not in html
 
 
+
+@pytest.mark.parametrize(("url_name", "label"), [("public-draw-list", "双随机抽查"),
+                                                 ("public-supervised-cases", "挂牌督办"),
+                                                 ("public-credit-lists", "信用名单")])
+def test_public_nav_highlights_the_public_lists(client, url_name, label):
+    html = client.get(reverse(url_name)).content.decode()
+    current = re.findall(r'class="nav-link active" href="([^"]+)" aria-current="page">([^<]+)</a>', html)
+    assert current == [(reverse(url_name), label)]
+
+
 def test_language_switcher_posts_to_set_language(client):
     html = client.get("/").content.decode()
     assert f'action="{reverse("set_language")}" method="post"' in html
@@ -134,8 +145,8 @@ def test_language_switcher_posts_to_set_language(client):
 def test_english_by_accept_language(client):
     html = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Elderly-Care Supervision Portal" in html
-    assert nav(html) == ["Home", "Institution search", "Unfiled institutions", "Inspections", "Complaints",
-                         "Supervision catalog", "Log in"]
+    assert nav(html) == ["Home", "Institution search", "Unfiled institutions", "Inspection draws", "Inspections",
+                         "Supervised cases", "Credit lists", "Complaints", "Supervision catalog", "Log in"]
     assert "民政部门牵头" not in html
 
 
