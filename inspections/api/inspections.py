@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import serializers, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action as drf_action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -19,8 +19,10 @@ from rest_framework.response import Response
 from agencies.access import get_access_context
 from agencies.api.mixins import ACTION_PARAMETER, RestrictedViewSetMixin
 from agencies.choices import Action
+from agencies.models import Department
+from institutions.models import Institution
 
-from ..choices import ItemResultValue, Severity
+from ..choices import InspectionKind, ItemResultValue, Severity
 from ..models import ChecklistItem, Finding, Inspection, ItemResult
 from ..selectors import public_result_detail, public_results
 from ..services import inspections as services
@@ -84,6 +86,19 @@ class FindingInputSerializer(serializers.Serializer):
     photos = serializers.ListField(child=serializers.FileField(), required=False, default=list)
 
 
+class InspectionCreateSerializer(serializers.Serializer):
+    """A special or case inspection (planned ones come from a draw); ids throughout."""
+
+    institution = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=InspectionKind.choices)
+    lead_department = serializers.IntegerField()
+    departments = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+    inspector_ids = serializers.ListField(child=serializers.IntegerField(), min_length=1)
+    scheduled_for = serializers.DateField()
+    items = serializers.ListField(child=serializers.IntegerField(), required=False, allow_null=True, default=None)
+    origin = serializers.CharField(required=False, allow_blank=True, default="")
+
+
 class CancelInputSerializer(serializers.Serializer):
     reason = serializers.CharField()
 
@@ -101,7 +116,7 @@ def _service(call):
 
 @extend_schema_view(list=extend_schema(parameters=[ACTION_PARAMETER]),
                     retrieve=extend_schema(parameters=[ACTION_PARAMETER]))
-class InspectionViewSet(RestrictedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+class InspectionViewSet(RestrictedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Inspections the caller's duty covers, or whose team the caller or its department sits on."""
 
     queryset = Inspection.objects.select_related("domain").prefetch_related("departments").order_by(
@@ -121,6 +136,36 @@ class InspectionViewSet(RestrictedViewSetMixin, viewsets.ReadOnlyModelViewSet):
 
     def get_serializer_class(self):
         return InspectionDetailSerializer if self.action == "retrieve" else InspectionSerializer
+
+    @extend_schema(request=InspectionCreateSerializer, responses={201: InspectionSerializer})
+    def create(self, request):
+        """Create an inspection with its team (`services.inspection_create`): the institution and departments must
+        be ones the caller's duty covers."""
+        data = InspectionCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        # Read through restrict(): an institution out of the caller's scope is "not found", as everywhere.
+        institution = Institution.objects.restrict(request.user, Action.VIEW).filter(pk=values.pop("institution")) \
+            .first()
+        if institution is None:
+            raise ValidationError({"institution": ["机构不存在。"]})
+        departments = {d.pk: d for d in Department.objects.filter(
+            pk__in=[values["lead_department"], *values["departments"]])}
+        missing = [pk for pk in [values["lead_department"], *values["departments"]] if pk not in departments]
+        if missing:
+            raise ValidationError({"departments": [f"部门不存在：{missing}"]})
+        items = values.pop("items")
+        if items is not None:
+            found = list(ChecklistItem.objects.filter(pk__in=items))
+            if len(found) != len(set(items)):
+                raise ValidationError({"items": ["检查事项不存在。"]})
+            items = found
+        inspection = _service(lambda: services.inspection_create(
+            request.user, institution=institution, kind=values["kind"],
+            lead_department=departments[values["lead_department"]],
+            departments=[departments[pk] for pk in values["departments"]], inspector_ids=values["inspector_ids"],
+            scheduled_for=values["scheduled_for"], items=items, origin=values["origin"]))
+        return Response(InspectionSerializer(inspection).data, status=status.HTTP_201_CREATED)
 
     def _act(self, service, **kwargs):
         inspection = self.get_object()

@@ -38,9 +38,9 @@ def province_sized_findings(db):
                                  array_agg(facts ORDER BY id) AS facts, count(*) AS n FROM institutions_institution),
                  dom AS (SELECT array_agg(id ORDER BY id) AS ids, count(*) AS n FROM agencies_domain)
             INSERT INTO inspections_finding (institution_id, domain_id, region_code, institution_facts, text,
-                                             created_at)
+                                             created_at, basis, severity, state)
             SELECT inst.ids[1 + g %% inst.n], dom.ids[1 + g %% dom.n], inst.regions[1 + g %% inst.n],
-                   inst.facts[1 + g %% inst.n], 'plan test', now()
+                   inst.facts[1 + g %% inst.n], 'plan test', now(), '', 'general', 'open'
             FROM generate_series(1, %s) g, inst, dom
         """, [FINDINGS])
         cursor.execute("ANALYZE inspections_finding")

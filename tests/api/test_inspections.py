@@ -104,3 +104,23 @@ def test_list_queries_do_not_grow_with_the_page(token_api, django_assert_max_num
         with django_assert_max_num_queries(limit) as many:
             assert len(client.get(url, {"page_size": 50}).json()["results"]) >= 2
         assert len(one.captured_queries) == len(many.captured_queries), url
+
+
+def test_create_through_the_api(api, users):
+    inspectors = ensure_demo_inspectors()
+    civil = Department.objects.get(kind__code="civil_affairs", region__code="120101")
+    fire = Department.objects.get(kind__code="fire_rescue", region__code="120101")
+    institution = Institution.objects.get(name="天津市和平区福寿老年公寓")
+    payload = {"institution": institution.pk, "kind": "case", "lead_department": civil.pk,
+               "departments": [fire.pk], "inspector_ids": [inspectors["inspector_1"].pk],
+               "scheduled_for": dt.date.today().isoformat(), "origin": "投诉 TS-2026-001"}
+    one_inspector = api("civil_heping").post("/api/v1/inspections/", payload, format="json")
+    assert one_inspector.status_code == 400 and "inspector_ids" in one_inspector.json()
+    payload["inspector_ids"].append(inspectors["inspector_2"].pk)
+    assert api("civil_hexi").post("/api/v1/inspections/", payload, format="json").status_code == 400  # not in scope
+    created = api("civil_heping").post("/api/v1/inspections/", payload, format="json")
+    assert created.status_code == 201, created.content
+    body = created.json()
+    assert body["institution"] == institution.pk and body["domain"] == "supervision_mechanism"
+    assert body["state"] == "scheduled" and body["notice_due"] is None
+    assert api("inspector_2").get(f"/api/v1/inspections/{body['id']}/").status_code == 200

@@ -129,6 +129,11 @@ def test_inspector_records_a_fire_finding_on_a_phone_and_the_public_sees_the_res
     page.get_by_role("button", name="公开检查结果").click()
     expect(page.get_by_test_id("inspection-state")).to_have_text("已公开")
     screenshot(page, "inspection-04-published-staff")
+    # Coverage: 康乐养老院 now counts as inspected this year in 和平区.
+    page.goto("/inspections/coverage/?district=120101")
+    expect(page.get_by_test_id("coverage")).to_contain_text("和平区")
+    expect(page.get_by_test_id("not-inspected")).not_to_contain_text("天津市和平区康乐养老院")
+    screenshot(page, "inspection-07-coverage")
 
     # 7. The public: the results list, the result, the institution's own page — counts, no names, no texts.
     page.context.clear_cookies()
