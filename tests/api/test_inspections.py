@@ -1,9 +1,9 @@
 """The inspections API: restricted list and detail, actions through the services, the public results."""
 
-import datetime as dt
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from agencies.calendar import add_working_days
@@ -28,7 +28,7 @@ def inspection(users):
         lead_department=Department.objects.get(kind__code="civil_affairs", region__code="120101"),
         departments=[Department.objects.get(kind__code="fire_rescue", region__code="120101")],
         inspector_ids=[inspectors["inspector_1"].pk, inspectors["inspector_2"].pk],
-        scheduled_for=add_working_days(dt.date.today(), 10),
+        scheduled_for=add_working_days(timezone.localdate(), 10),
         items=ChecklistItem.objects.filter(version__active=True, code__in=["KEY-SVC-01", "KEY-FIRE-03"]))
 
 
@@ -113,7 +113,7 @@ def test_create_through_the_api(api, users):
     institution = Institution.objects.get(name="天津市和平区福寿老年公寓")
     payload = {"institution": institution.pk, "kind": "case", "lead_department": civil.pk,
                "departments": [fire.pk], "inspector_ids": [inspectors["inspector_1"].pk],
-               "scheduled_for": dt.date.today().isoformat(), "origin": "投诉 TS-2026-001"}
+               "scheduled_for": timezone.localdate().isoformat(), "origin": "投诉 TS-2026-001"}
     one_inspector = api("civil_heping").post("/api/v1/inspections/", payload, format="json")
     assert one_inspector.status_code == 400 and "inspector_ids" in one_inspector.json()
     payload["inspector_ids"].append(inspectors["inspector_2"].pk)

@@ -8,6 +8,7 @@ import datetime as dt
 
 import pytest
 from django.conf import settings
+from django.utils import timezone
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
@@ -57,7 +58,7 @@ def test_blacklist_objection_decision_publication_and_repair(page, screenshot):
     screenshot(page, "credit-03-objection")
 
     # The window passes: the notice was sent ten working days ago.
-    notified = dt.date.today() - dt.timedelta(days=16)
+    notified = timezone.localdate() - dt.timedelta(days=16)
     ListEntry.objects.filter(pk=entry.pk).update(
         proposed_on=notified, notified_on=notified, objected_on=notified + dt.timedelta(days=1),
         objection_due=add_working_days(notified, OBJECTION_WORKING_DAYS))

@@ -3,11 +3,11 @@ assigned to them, records the item results and a 消防 finding with a photo, si
 publishes; the public result page and the institution's public page show it — without the finding text or any
 inspector's name."""
 
-import datetime as dt
 import io
 
 import pytest
 from django.conf import settings
+from django.utils import timezone
 from PIL import Image
 from playwright.sync_api import expect
 
@@ -54,7 +54,7 @@ def assigned_inspection(demo_city):
         lead_department=Department.objects.get(kind__code="civil_affairs", region__code="120101"),
         departments=[Department.objects.get(kind__code="fire_rescue", region__code="120101")],
         inspector_ids=[inspectors["inspector_1"].pk, inspectors["inspector_2"].pk],
-        scheduled_for=add_working_days(dt.date.today(), 5),
+        scheduled_for=add_working_days(timezone.localdate(), 5),
         items=ChecklistItem.objects.filter(version__active=True,
                                            code__in=["KEY-SVC-01", "KEY-SVC-19", "KEY-FIRE-03", "KEY-FIRE-04"]))
     inspection_notify(civil_heping, inspection)

@@ -7,6 +7,7 @@ from io import BytesIO
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from pypdf import PdfReader
 
 from agencies.calendar import working_days_between
@@ -38,7 +39,7 @@ def running(users):
         kind=InspectionKind.CASE, origin="投诉转办",
         lead_department=Department.objects.get(kind__code="civil_affairs", region__code="120101"),
         departments=[Department.objects.get(kind__code="fire_rescue", region__code="120101")],
-        inspector_ids=[inspectors["inspector_1"].pk, inspectors["inspector_2"].pk], scheduled_for=dt.date.today(),
+        inspector_ids=[inspectors["inspector_1"].pk, inspectors["inspector_2"].pk], scheduled_for=timezone.localdate(),
         items=ChecklistItem.objects.filter(version__active=True, code__in=["KEY-SVC-01", "KEY-FIRE-03"]))
     inspection_start(users["inspector_1"], inspection)
     fire = finding_record(users["inspector_1"], inspection, domain="fire_safety", text="灭火器过期未更换",
@@ -137,7 +138,7 @@ def test_coverage_counts_inspected_institutions_per_district(client, users, runn
     after = next(d for d in response.context["districts"] if d.code == "120101")
     assert after.inspected == heping.inspected + 1 and after.total == heping.total == 4
     assert inspection.institution not in list(response.context["pending"])
-    today = dt.date.today()
+    today = timezone.localdate()
     assert response.context["working_days_left"] == working_days_between(today, dt.date(today.year, 12, 31))
     client.force_login(users["civil_city"])
     assert len(client.get("/inspections/coverage/").context["districts"]) == 16
@@ -189,7 +190,7 @@ def test_institution_and_coverage_pages_cost_the_same_for_few_and_many_rows(clie
                                                                             region__code="120101"),
             inspector_ids=[inspectors["inspector_1"].pk, inspectors["inspector_2"].pk],
             departments=[Department.objects.get(kind__code="fire_rescue", region__code="120101")],
-            scheduled_for=dt.date.today())
+            scheduled_for=timezone.localdate())
         inspection_start(users["inspector_1"], inspection)
     counts = []
     for username in ("inst_3", "inst_1"):

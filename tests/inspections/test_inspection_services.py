@@ -7,6 +7,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
+from django.utils import timezone
 
 from agencies.access import get_access_context
 from agencies.calendar import add_working_days, is_working_day, working_days_between
@@ -64,7 +65,7 @@ def make(users, heping, inspectors, kind=InspectionKind.SPECIAL, items=("KEY-SVC
     kwargs = dict(institution=heping["institution"], kind=kind, lead_department=heping["civil"],
                   departments=[heping["fire"]], inspector_ids=[inspectors["inspector_1"].pk,
                                                               inspectors["inspector_2"].pk],
-                  scheduled_for=add_working_days(dt.date.today(), 10),
+                  scheduled_for=add_working_days(timezone.localdate(), 10),
                   items=None if items is None else items_of(*items))
     kwargs.update(extra)
     return inspection_create(users["civil_heping"], **kwargs)
@@ -105,7 +106,7 @@ def test_create_grants_the_team_and_sets_the_notice_deadline(users, heping, insp
 
 def test_case_inspection_is_unannounced(users, heping, inspectors):
     inspection = make(users, heping, inspectors, kind=InspectionKind.CASE, origin="投诉 T-1",
-                      scheduled_for=dt.date.today())
+                      scheduled_for=timezone.localdate())
     assert inspection.notice_due is None
     with pytest.raises(ValidationError) as err:
         inspection_notify(users["civil_heping"], inspection)
@@ -157,7 +158,7 @@ def test_only_civil_affairs_or_the_lead_itself_organises(users, heping, inspecto
             users["civil_hexi"], institution=heping["institution"], kind=InspectionKind.SPECIAL,
             lead_department=heping["civil"], departments=[heping["fire"]],
             inspector_ids=[inspectors["inspector_1"].pk, inspectors["inspector_2"].pk],
-            scheduled_for=add_working_days(dt.date.today(), 10))
+            scheduled_for=add_working_days(timezone.localdate(), 10))
 
 
 def test_default_items_are_the_teams_own(users, heping, inspectors):
@@ -207,7 +208,7 @@ def test_full_run_records_a_fire_finding_and_publishes(users, heping, inspectors
     assert received == [("finding", finding.pk), ("completed", inspection.pk)]
     inspection.refresh_from_db()
     assert inspection.state == InspectionState.COMPLETED
-    assert inspection.publish_due == add_working_days(inspection.completed_at.date(), 20)
+    assert inspection.publish_due == add_working_days(timezone.localdate(inspection.completed_at), 20)
     with pytest.raises(PermissionDenied):
         inspection_publish(users["fire_heping"], inspection)
     inspection_publish(users["civil_heping"], inspection)
@@ -298,7 +299,7 @@ def test_cancel_and_auto_publish(users, heping, inspectors):
     with pytest.raises(ValidationError):
         inspection_cancel(users["civil_heping"], inspection, "")
     assert inspection_cancel(users["civil_heping"], inspection, "机构停业").state == InspectionState.CANCELLED
-    other = make(users, heping, inspectors, kind=InspectionKind.CASE, scheduled_for=dt.date.today())
+    other = make(users, heping, inspectors, kind=InspectionKind.CASE, scheduled_for=timezone.localdate())
     inspection_start(users["inspector_1"], other)
     item_results_record(users["inspector_1"], other, {i.pk: (ItemResultValue.PASS, "") for i in other.items.all()})
     inspection_sign(users["inspector_1"], other)
@@ -312,21 +313,21 @@ def test_cancel_and_auto_publish(users, heping, inspectors):
 
 @override_settings(INSPECTION_PUBLISH_WORKING_DAYS=5)
 def test_publish_deadline_is_configurable(users, heping, inspectors):
-    inspection = make(users, heping, inspectors, kind=InspectionKind.CASE, scheduled_for=dt.date.today())
+    inspection = make(users, heping, inspectors, kind=InspectionKind.CASE, scheduled_for=timezone.localdate())
     inspection_start(users["inspector_1"], inspection)
     item_results_record(users["inspector_1"], inspection,
                         {i.pk: (ItemResultValue.NOT_APPLICABLE, "") for i in inspection.items.all()})
     inspection_sign(users["inspector_2"], inspection)
     inspection = inspection_sign(users["inspector_1"], inspection)
-    assert inspection.publish_due == add_working_days(inspection.completed_at.date(), 5)
+    assert inspection.publish_due == add_working_days(timezone.localdate(inspection.completed_at), 5)
 
 
 def test_plan_candidates_know_who_was_inspected_this_year(users, heping, inspectors, django_assert_max_num_queries):
     # One query for the candidates and the inspected-this-year fact, whatever their number.
-    plan = plan_create(users["civil_heping"], year=dt.date.today().year, title="测试计划")
+    plan = plan_create(users["civil_heping"], year=timezone.localdate().year, title="测试计划")
     before = {c.institution.pk: c.inspected_this_year for c in plan_candidates(plan)}
     assert not before[heping["institution"].pk]
-    inspection = make(users, heping, inspectors, kind=InspectionKind.CASE, scheduled_for=dt.date.today())
+    inspection = make(users, heping, inspectors, kind=InspectionKind.CASE, scheduled_for=timezone.localdate())
     inspection_start(users["inspector_1"], inspection)
     assert not {c.institution.pk: c.inspected_this_year for c in plan_candidates(plan)}[heping["institution"].pk]
     item_results_record(users["inspector_1"], inspection,
@@ -348,14 +349,14 @@ def test_the_beat_task_and_the_command_publish_overdue_results(users, heping, in
     from inspections.tasks.inspections import publish_overdue_inspections_task
 
     assert settings.CELERY_BEAT_SCHEDULE["inspections-publish-overdue"]["task"] == publish_overdue_inspections_task.name
-    inspection = make(users, heping, inspectors, kind=InspectionKind.CASE, scheduled_for=dt.date.today())
+    inspection = make(users, heping, inspectors, kind=InspectionKind.CASE, scheduled_for=timezone.localdate())
     inspection_start(users["inspector_1"], inspection)
     item_results_record(users["inspector_1"], inspection,
                         {i.pk: (ItemResultValue.PASS, "") for i in inspection.items.all()})
     inspection_sign(users["inspector_1"], inspection)
     inspection_sign(users["inspector_2"], inspection)
     assert inspection.pk not in publish_overdue_inspections_task.delay().get()  # not due yet
-    Inspection.objects.filter(pk=inspection.pk).update(publish_due=dt.date.today() - dt.timedelta(days=1))
+    Inspection.objects.filter(pk=inspection.pk).update(publish_due=timezone.localdate() - dt.timedelta(days=1))
     out = io.StringIO()
     call_command("publish_overdue_inspections", stdout=out)
     assert str(inspection.pk) in out.getvalue()

@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
+from django.utils import timezone
 
 from agencies.models import AuditEvent
 from institutions.models import Institution, StarRating
@@ -19,7 +20,7 @@ def heping_institution():
 
 def test_record_sets_current_level(users):
     inst = heping_institution()
-    today = dt.date.today()
+    today = timezone.localdate()
     rating = rating_record(users["civil_heping"], inst, 4, today - dt.timedelta(days=10),
                            today + dt.timedelta(days=1000), "天津市养老机构等级评定委员会", "津养评-0001")
     inst.refresh_from_db()
