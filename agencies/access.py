@@ -24,6 +24,7 @@ from django.core.cache import cache
 from django.db import models, transaction
 from django.db.models import F, Q
 from django.db.models.lookups import GreaterThan
+from django.utils.translation import gettext as _
 from guardian.ctypes import get_content_type  # noqa: F401  (guardian must be importable here)
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
@@ -437,7 +438,7 @@ def explain(user, obj, action: str = Action.VIEW) -> list[Reason]:
     if user is None or not user.is_authenticated or not user.is_active:
         return []
     if user.is_superuser:
-        return [Reason("superuser", "系统管理员")]
+        return [Reason("superuser", _("系统管理员"))]
     ctx = get_access_context(user)
     reasons = []
     duty_ids = granting_duty_ids(ctx, obj, action)
@@ -445,9 +446,9 @@ def explain(user, obj, action: str = Action.VIEW) -> list[Reason]:
         duties = {d.id: d for d in Duty.objects.filter(id__in=duty_ids)}
         reasons += [Reason("duty", duties[i].text_clean, i, duties[i].reference) for i in duty_ids if i in duties]
     if _has_grant(obj, user, action):
-        reasons.append(Reason("grant", "移交授权（移送、转办或联合检查）"))
+        reasons.append(Reason("grant", _("移交授权（移送、转办或联合检查）")))
     if _institution_account_grant(obj, user, ctx, action):
-        reasons.append(Reason("institution_account", "本机构账号"))
+        reasons.append(Reason("institution_account", _("本机构账号")))
     return reasons
 
 
