@@ -8,7 +8,7 @@ from agencies.filtersets import SEED_CHOICES
 from agencies.models import Duty
 from inspections.models import Finding
 
-from .context_processors import identity
+from ..context_processors import identity
 
 
 def public_home(request):

@@ -1,0 +1,6 @@
+"""The shell's pages, one module per capability: home (public and staff homes), and what later issues add
+(work queue, dashboard, notifications, the public site)."""
+
+from .home import public_home, staff_home
+
+__all__ = ["public_home", "staff_home"]
