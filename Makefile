@@ -1,6 +1,9 @@
 # Two commands: `make run` brings the portal up on the embedded default, `make test` runs every test.
 PYTHON ?= python3.11
 PORT ?= 8000
+# Two workers (pytest-xdist), one file per worker at a time: module fixtures stay in one process, and each worker
+# has its own test database (test_<name>_gw0, _gw1) and its own local-memory cache.
+PYTEST_ARGS ?= -n auto --dist loadfile
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed

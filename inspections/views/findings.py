@@ -61,7 +61,8 @@ def finding_list(request):
 @login_required
 def finding_detail(request, pk):
     # Out of scope and missing answer the same 404: the page must not reveal that a record exists.
-    finding = get_object_or_404(visible_findings(request.user).select_related("institution__region"), pk=pk)
+    finding = get_object_or_404(visible_findings(request.user).select_related("institution__region")
+                                .prefetch_related("photos"), pk=pk)
     from .rectification import followup_context
 
     return render(request, "inspections/finding_detail.html", {

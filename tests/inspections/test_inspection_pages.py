@@ -69,6 +69,13 @@ def test_photos_are_served_only_to_who_may_see_the_finding(client, users, runnin
     assert client.get(f"/findings/photos/{fire.photos.get().pk}/").status_code == 302  # to the login
 
 
+def test_finding_detail_shows_its_photos(client, users, running):
+    _inspection, fire, _health = running
+    client.force_login(users["fire_heping"])
+    html = client.get(f"/findings/{fire.pk}/").content.decode()
+    assert f'/findings/photos/{fire.photos.get().pk}/' in html and "灭火器.png" in html
+
+
 def test_finding_form_errors_name_the_field_and_keep_the_input(client, users, running):
     inspection, *_ = running
     client.force_login(users["inspector_1"])
