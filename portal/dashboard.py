@@ -99,7 +99,10 @@ class Jurisdiction:
 def jurisdictions_for(user) -> list[Jurisdiction]:
     """The city and districts the user may look at: those within its department's region (all for a superuser);
     none for an institution account or a user without a department."""
-    profile = getattr(user, "staff_profile", None) if user.is_authenticated else None
+    from agencies.models import StaffProfile
+
+    profile = (StaffProfile.objects.select_related("department__region").filter(user_id=user.pk).first()
+               if user.is_authenticated else None)
     if user.is_superuser:
         prefix = ""
     elif profile is not None:

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET
 
 from agencies.audit import audit_event
 
+from ..context_processors import identity
 from ..dashboard import build_dashboard, chart_data, jurisdictions_for, period_for, verify_working_days
 from ..evaluation import fill, workbook
 
@@ -58,7 +59,7 @@ def _selection(request):
 def dashboard(request):
     form, jurisdiction, period = _selection(request)
     board = build_dashboard(request.user, jurisdiction, period)
-    profile = getattr(request.user, "staff_profile", None)
+    profile = identity(request).profile  # the header's own lookup: no extra query
     return render(request, "portal/dashboard.html", {
         "form": form, "board": board, "charts": chart_data(board),
         "indicators": [row for row in fill(board) if row.answer is not None],
