@@ -44,7 +44,7 @@ def form_rows() -> tuple[FormRow, ...]:
 class Evidence:
     label: str
     count: int
-    url: str  # a path on the portal; the export makes it absolute
+    url: str  # a path on the portal (the export makes it absolute); "" where no list page shows these records
 
 
 @dataclass(frozen=True)
@@ -126,7 +126,8 @@ def _answer_4_2(b: Dashboard) -> Answer:
     e = b.enforcement
     return Answer(e.total, False, _("期内行政处罚 %(pen)d 件，行政强制 %(comp)d 件，责令停业整顿 %(susp)d 件。") % {
         "pen": e.penalties, "comp": e.compulsory, "susp": e.suspensions},
-        (Evidence(_("信用记录（行政处罚、行政强制）"), e.penalties + e.compulsory, _url("credit-entry-list")),
+        # Credit events have no list page of their own (each institution's credit page shows its events).
+        (Evidence(_("信用记录（行政处罚、行政强制）"), e.penalties + e.compulsory, ""),
          Evidence(_("责令停业整顿"), e.suspensions, _url("suspension-order-list"))))
 
 
@@ -222,14 +223,16 @@ def workbook(board: Dashboard, absolute=lambda path: path, generated_on=None) ->
         if answer is None:
             ws.append([group, f"{row.number} {row.indicator}", "", "", row.basis, "", None, ""])
             continue
-        evidence = "\n".join(f"{e.label}：{e.count} 条 {absolute(e.url)}" for e in answer.evidence)
+        evidence = "\n".join(f"{e.label}：{e.count} 条" + (f" {absolute(e.url)}" if e.url else "")
+                             for e in answer.evidence)
         ws.append([group, f"{row.number} {row.indicator}", answer.text, "", row.basis, board.period.label,
                    answer.value, evidence])
         value_cell, evidence_cell = ws.cell(ws.max_row, 7), ws.cell(ws.max_row, 8)
         if answer.is_share:
             value_cell.number_format = "0.0%"
-        if answer.evidence:
-            evidence_cell.hyperlink = absolute(answer.evidence[0].url)
+        linked = [e for e in answer.evidence if e.url]
+        if linked:
+            evidence_cell.hyperlink = absolute(linked[0].url)
     for col, width in zip("ABCDEFGH", (14, 60, 50, 20, 40, 24, 10, 60), strict=True):
         ws.column_dimensions[col].width = width
     for cells in ws.iter_rows(min_row=7):

@@ -163,6 +163,9 @@ def test_evaluation_form_export_holds_the_hand_counts(hand, client, users):
     assert rows["2.5"][5] == f"{YEAR}-01-01 — {YEAR}-12-31"
     assert "http://testserver/findings/?region=120199" in rows["4.1"][7]
     assert "问题隐患：3 条" in rows["4.1"][7]
+    assert rows["4.2"][7] == "信用记录（行政处罚、行政强制）：3 条\n责令停业整顿：1 条 http://testserver/suspension-orders/"
+    row_4_1 = next(r for r in range(header_row + 1, sheet.max_row + 1) if sheet.cell(r, 2).value.startswith("4.1 "))
+    assert sheet.cell(row_4_1, 8).hyperlink.target == "http://testserver/findings/?region=120199"
     # What the data cannot answer is left blank for the bureau: no text, no value, no evidence.
     for number in ("1.1", "2.1", "3.1", "4.4", "4.17"):
         assert rows[number][2] in (None, "") and rows[number][6] is None and rows[number][7] in (None, "")
