@@ -85,6 +85,7 @@ STAFF_NAV = [
     (_("投诉举报"), "complaint-list", {"complaint-list", "complaint-detail", "complaint-statistics"}),
     (_("信用名单"), "credit-entry-list", {"credit-entry-list", "credit-entry-detail", "credit-institution"}),
     (_("监管职责清单"), "duty-catalog", {"duty-catalog", "duty-detail"}),
+    (_("监管效能"), "dashboard", {"dashboard"}),
 ]
 # Civil affairs plans and draws the 双随机 inspections (seed 002 二(二)).
 CIVIL_AFFAIRS_NAV = [

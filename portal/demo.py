@@ -50,6 +50,9 @@ DEMO_STAFF = [
     ("housing_heping", "housing_construction", "120101", StaffRole.STAFF, "郑涛"),
     ("medins_city", "medical_security", None, StaffRole.STAFF, "孙悦"),
     ("leader_heping", "district_government", "120101", StaffRole.LEADER, "刘强"),
+    # The city has no government department in the catalog (区人民政府 is district-level only): the city-level
+    # leader who reads the whole city's dashboard is a leader of 天津市民政局, the lead department.
+    ("leader_city", "civil_affairs", None, StaffRole.LEADER, "高远"),
     ("inspector_1", "civil_affairs", "120101", StaffRole.INSPECTOR, "何平"),
     ("inspector_2", "fire_rescue", "120101", StaffRole.INSPECTOR, "马骏"),
     ("inspector_3", "market_regulation", "120101", StaffRole.INSPECTOR, "冯雪"),

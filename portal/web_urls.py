@@ -8,6 +8,8 @@ from . import views
 urlpatterns = [
     path("", views.public_home, name="public-home"),
     path("staff/", views.staff_home, name="staff-home"),
+    path("staff/dashboard/", views.dashboard, name="dashboard"),
+    path("staff/dashboard/evaluation.xlsx", views.evaluation_export, name="dashboard-evaluation-export"),
     # Django's auth views with the portal's templates; logout is a POST form in the header.
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -85,7 +85,8 @@ def test_staff_home_greets_with_department_role_and_scope_counts(client, users):
     assert f"{reverse('duty-catalog')}?department_kind=civil_affairs" in html
     assert "本部门职责" in html
     assert nav(html) == ["工作台", "备案审核", "现场核查", "未备案线索", "问题隐患", "监督检查", "整改验收", "移送抄告",
-                         "三个清单", "挂牌督办", "突发事件", "投诉举报", "信用名单", "监管职责清单", "抽查计划"]
+                         "三个清单", "挂牌督办", "突发事件", "投诉举报", "信用名单", "监管职责清单", "监管效能",
+                         "抽查计划"]
 
 
 def test_staff_home_count_includes_hand_offs(client, users):
@@ -107,8 +108,8 @@ def test_leader_role_is_shown(client):
 def test_superuser_sees_admin_link_and_all_findings(client):
     html = login(client, "admin").get(reverse("staff-home")).content.decode()
     assert nav(html) == ["工作台", "备案审核", "现场核查", "未备案线索", "问题隐患", "监督检查", "整改验收", "移送抄告",
-                         "三个清单", "挂牌督办", "突发事件", "投诉举报", "信用名单", "监管职责清单", "抽查计划",
-                         "审计记录", "管理后台"]
+                         "三个清单", "挂牌督办", "突发事件", "投诉举报", "信用名单", "监管职责清单", "监管效能",
+                         "抽查计划", "审计记录", "管理后台"]
     assert f'data-testid="findings-total">{Finding.objects.count()}<' in html.replace(",", "")
     assert "系统管理员" in html
 
