@@ -454,7 +454,8 @@ end
 """
 
 # wrk's done() sees threads only through a table that setup() fills.
-WRK_SCRIPT = WRK_SCRIPT.replace("function setup(thread)\n", "threads = {}\nfunction setup(thread)\n  table.insert(threads, thread)\n")
+WRK_SCRIPT = WRK_SCRIPT.replace("function setup(thread)\n",
+                                "threads = {}\nfunction setup(thread)\n  table.insert(threads, thread)\n")
 
 
 def _free_port() -> int:

@@ -35,6 +35,7 @@ PROVINCE_NAME = "模拟省"
 CITY_COUNT = 10
 BENCH_PASSWORD = "scale-bench-2026"
 STAFF_PREFIX = "scale_"
+CORPS_KINDS = ("civil_affairs", "fire_rescue", "market_regulation", "health", "housing_construction")
 
 
 @dataclass
@@ -223,9 +224,8 @@ def _departments(sizes, p, rng):
 
 
 def _staff(sizes, p, rng):
-    """Staff spread evenly over the departments; every tenth an inspector on its department's roster (and the
-    province's departments' first), the first of each district government and city civil-affairs bureau a
-    leader."""
+    """Staff spread evenly over the departments — every tenth of a department an inspector on its roster, the
+    first of each district government and city civil-affairs bureau a leader — after a provincial corps."""
     from agencies.choices import StaffRole
     from agencies.models import StaffProfile
     from inspections.models import Inspector
@@ -234,17 +234,24 @@ def _staff(sizes, p, rng):
     departments = sorted(p.departments.values(), key=lambda d: d.pk)
     password = make_password(BENCH_PASSWORD)
     now = timezone.now()
+    # A provincial inspection corps (a twentieth of the staff) on the rosters of the province's civil-affairs,
+    # fire, market, health and housing departments: the inspectors a province-wide draw picks from.
+    corps = [d for d in departments if d.region_id == p.province.pk and d.kind.code in CORPS_KINDS]
+    corps_size = sizes.staff // 20 if corps else 0
     plan = []  # (username, department, role)
     for n in range(sizes.staff):
-        dept = departments[n % len(departments)]
-        first_of_dept = n < len(departments)
-        if first_of_dept and (dept.kind.code == "district_government"
-                              or (dept.kind.code == "civil_affairs" and dept.level == "city")):
-            role = StaffRole.LEADER  # district governments and the city-level 联席会议 leaders read only
-        elif n % 10 == 9 or (first_of_dept and dept.region_id == p.province.pk):
-            role = StaffRole.INSPECTOR
+        if n < corps_size:
+            dept, role = corps[n % len(corps)], StaffRole.INSPECTOR
         else:
-            role = StaffRole.STAFF
+            m = n - corps_size
+            dept, rank = departments[m % len(departments)], m // len(departments)
+            if rank == 0 and (dept.kind.code == "district_government"
+                              or (dept.kind.code == "civil_affairs" and dept.level == "city")):
+                role = StaffRole.LEADER  # district governments and the city-level 联席会议 leaders read only
+            elif rank % 10 == 9:
+                role = StaffRole.INSPECTOR
+            else:
+                role = StaffRole.STAFF
         plan.append((f"{STAFF_PREFIX}{n:06d}", dept, role))
     copy_rows(User, ["username", "password", "first_name", "is_superuser", "is_staff", "is_active", "date_joined"],
               ((u, password, f"模拟人员{u[-6:]}", False, False, True, now) for u, _d, _r in plan))
@@ -372,7 +379,7 @@ def _findings(sizes, p, rng):
                 dept_cache[key] = _competent_department(p, district, domain, kinds_by_domain).pk
             created = start + step * n
             state = states[n % len(states)]
-            yield (p.inst_ids[i], domain, district.scope_code, p.inst_facts[i], f"模拟问题隐患第{n}号：消防通道堵塞、台账缺失",
+            yield (p.inst_ids[i], domain, district.scope_code, p.inst_facts[i], f"模拟问题隐患第{n}号：台账缺失",
                    dept_cache[key], created, created.date(), Severity.MAJOR if n % 50 == 0 else Severity.GENERAL,
                    dept_cache[key], 20, created.date() + dt.timedelta(days=28), state,
                    created + dt.timedelta(days=20) if state == FindingState.CLOSED else None)
