@@ -292,7 +292,7 @@ def _uscc(n: int, district_code: str) -> str:
 
 def _institutions(sizes, p, rng):
     from agencies.choices import FACT_BITS
-    from institutions.choices import InstitutionStatus, LegalForm, RiskLevel
+    from institutions.choices import FilingStatus, InstitutionStatus, LegalForm, RiskLevel
     from institutions.models import Institution
 
     fact_share = {slug: share for slug, share in zip(FACT_BITS, (0.3, 0.2, 0.6, 0.4, 0.3, 0.1, 0.1, 0.02, 0.05,
@@ -308,12 +308,14 @@ def _institutions(sizes, p, rng):
         facts = sum(bit for bit, on in zip(FACT_BITS.values(), flags, strict=True) if on)
         p.inst_district.append(di)
         p.inst_facts.append(facts)
-        rows.append((f"{district.name}第{n:05d}号养老院", _uscc(n, district.code), LegalForm.SOCIAL_SERVICE,
+        # Filed (and so in the public directory) unless the flags say it is registered but not filed.
+        filed = FilingStatus.UNFILED if flags[fact_columns.index("registered_not_filed")] else FilingStatus.FILED
+        rows.append((f"{district.name}第{n:05d}号养老院", _uscc(n, district.code), LegalForm.SOCIAL_SERVICE, filed,
                      district.pk, district.scope_code, f"{district.name}幸福路{n % 997}号",
                      statuses[n % len(statuses)], rng.randint(20, 400), rng.randint(0, 300),
                      Decimal(rng.randint(300, 8000)), rng.choice(risks), facts, *flags))
-    copy_rows(Institution, ["name", "uscc", "legal_form", "region_id", "region_code", "address", "status", "beds",
-                            "residents", "building_area", "risk_level", "facts", *fact_columns], rows)
+    copy_rows(Institution, ["name", "uscc", "legal_form", "filing_status", "region_id", "region_code", "address",
+                            "status", "beds", "residents", "building_area", "risk_level", "facts", *fact_columns], rows)
     p.inst_ids = list(Institution.objects.filter(region_code__startswith="13").order_by("id")
                       .values_list("id", flat=True))
     assert len(p.inst_ids) == sizes.institutions
