@@ -7,7 +7,6 @@ attachments are shown only to the intake bureau and the handling departments, an
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
@@ -20,6 +19,7 @@ from agencies.access import explain
 from agencies.audit import audit_record
 from agencies.choices import Action
 from agencies.models import Department
+from agencies.pagination import CappedPaginator
 from institutions.selectors import public_institutions, search_public_institutions
 
 from . import antiabuse, services
@@ -172,7 +172,7 @@ def complaint_list(request):
     filterset = ComplaintFilterSet(request.GET or None, queryset=queryset)
     rows = with_lead_department(filterset.qs).order_by("answer_due", "id")
     return render(request, "complaints/staff_list.html", {
-        "page": Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page")), "filterset": filterset,
+        "page": CappedPaginator(rows, PAGE_SIZE).get_page(request.GET.get("page")), "filterset": filterset,
         "views": [(key, label) for key, (label, _f) in VIEWS.items()], "current": which,
         "today": timezone.localdate(), "open_states": OPEN_STATES})
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -264,9 +264,27 @@ def _chunk(ids, as_of, model, credit_domain) -> int:
     with transaction.atomic():
         CreditEvaluation.objects.bulk_create(new_evals)
         RiskAssessment.objects.bulk_create(new_risks)
-        Institution.objects.bulk_update(changed, ["credit_grade", "risk_level", "credit_list"])
+        _set_credit_status(changed)
         audit_records_bulk(None, audits)
     return len(changed)
+
+
+def _set_credit_status(changed) -> None:
+    """Write grade, risk level and list of many institutions in one UPDATE … FROM (VALUES …).
+
+    `bulk_update` builds a CASE WHEN per row and field — 3,000 expressions per chunk of 1,000 — and resolving
+    them took ~40 % of a province's nightly run (cProfile, issue 9); the statement here costs one round trip.
+    """
+    if not changed:
+        return
+    table = connection.ops.quote_name(Institution._meta.db_table)
+    rows = ", ".join(["(%s, %s, %s, %s)"] * len(changed))
+    params = [value for inst in changed for value in (inst.pk, inst.credit_grade, inst.risk_level, inst.credit_list)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            # VALUES columns are column1… in PostgreSQL and SQLite alike (SQLite takes no column aliases there).
+            f"UPDATE {table} SET credit_grade = v.column2, risk_level = v.column3, credit_list = v.column4 "
+            f"FROM (VALUES {rows}) AS v WHERE {table}.id = v.column1", params)
 
 
 def evaluate_institutions(ids=None, as_of: dt.date | None = None) -> int:

@@ -1,39 +1,19 @@
 """Findings (问题隐患) for staff: every list and detail reads through `Finding.objects.restrict()`."""
 
-from functools import cached_property
-
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
 from django.utils.cache import patch_vary_headers
 
 from agencies.access import explain
 from agencies.choices import RegionLevel
 from agencies.models import Region
+from agencies.pagination import CappedPaginator
 from agencies.views import style_filter_form, wants_fragment
 
 from ..filtersets import FindingFilterSet
 from ..models import Finding
 
 PAGE_SIZE = 50
-COUNT_CAP = 1000
-
-
-class CappedPaginator(Paginator):
-    """Counts at most COUNT_CAP rows: a city's COUNT(*) over 100k findings costs far more than the page
-    itself (DESIGN §3), and nobody pages past the twentieth page — they filter instead."""
-
-    @cached_property
-    def _counted(self) -> int:
-        return self.object_list[: COUNT_CAP + 1].count()
-
-    @property
-    def capped(self) -> bool:
-        return self._counted > COUNT_CAP
-
-    @cached_property
-    def count(self) -> int:
-        return min(self._counted, COUNT_CAP)
 
 
 def visible_findings(user):

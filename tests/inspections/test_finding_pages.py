@@ -120,7 +120,9 @@ def test_superuser_detail(as_user):
 
 
 def test_count_is_capped(as_user, monkeypatch):
-    monkeypatch.setattr(views, "COUNT_CAP", 5)
+    from agencies.pagination import CappedPaginator
+
+    monkeypatch.setattr(CappedPaginator, "cap", 5)
     html = as_user("admin").get(reverse("finding-list")).content.decode()
     assert "超过 5 条" in html
     assert len(rows(html)) == 5
