@@ -95,9 +95,25 @@ def notification_create(recipient, *, kind: str, source: str, title: str, link: 
 
 
 def _queue_email(notification_id: int) -> None:
-    from .tasks import send_notification_email
+    from .tasks import delay_or_false, send_notification_email
 
-    send_notification_email.delay(notification_id)
+    delay_or_false(send_notification_email, notification_id)  # if not queued, the sweep sends it
+
+
+def unsent_immediate(older_than_minutes: int = 2) -> list[int]:
+    """Notifications of immediate-delivery users (no preference row means immediate) with an address, not yet
+    e-mailed a little after they were made: their queued e-mail was lost (the broker was away)."""
+    from datetime import timedelta
+
+    from django.db.models import Q
+
+    cutoff = timezone.now() - timedelta(minutes=older_than_minutes)
+    recent = timezone.now() - timedelta(days=1)  # not a flood of old news when someone adds an address later
+    immediate = Q(recipient__notification_preference__isnull=True) | Q(
+        recipient__notification_preference__delivery=Delivery.IMMEDIATE)
+    return list(Notification.objects.filter(immediate, emailed_at__isnull=True, created__lt=cutoff,
+                                             created__gte=recent)
+                .exclude(recipient__email="").values_list("pk", flat=True)[:500])
 
 
 def notify_new_work(source_key: str, record, event: str) -> int:

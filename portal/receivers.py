@@ -8,9 +8,10 @@ from institutions.signals import filing_submitted
 
 
 def _queue(source_key: str, record_id: int, event: str) -> None:
-    from .tasks import notify_new_work_task
+    from .tasks import delay_or_false, notify_new_work_task
 
-    notify_new_work_task.delay(source_key, record_id, event)
+    if not delay_or_false(notify_new_work_task, source_key, record_id, event):
+        notify_new_work_task(source_key, record_id, event)  # the broker is away: do it here, after the commit
 
 
 def on_filing_submitted(sender, filing_id, **kwargs):

@@ -351,4 +351,5 @@ CELERY_BEAT_SCHEDULE |= {
     "portal-deadline-reminders": {"task": "portal.tasks.send_deadline_reminders",
                                   "schedule": crontab(hour=7, minute=30)},
     "portal-daily-digest": {"task": "portal.tasks.send_daily_digests", "schedule": crontab(hour=8, minute=0)},
+    "portal-sweep-notification-email": {"task": "portal.tasks.sweep_notification_email", "schedule": 300.0},
 }

@@ -1,8 +1,23 @@
 """The portal's Celery tasks: notification e-mail (immediate and digest), the daily deadline scan, and new-work
 notifications for the domain signals. Arguments are ids; every task is idempotent (see portal.notifications)."""
 
+import logging
+
 from celery import shared_task
 from django.apps import apps
+
+logger = logging.getLogger(__name__)
+
+
+def delay_or_false(task, *args) -> bool:
+    """Queue a task; False (and a warning) when the broker cannot be reached. Nothing is lost: new-work
+    notifications then run in-process, and unsent e-mail waits for `sweep_notification_email`."""
+    try:
+        task.delay(*args)
+    except Exception:  # kombu raises many kinds when Redis is away
+        logger.warning("portal: broker unavailable for %s", task.name, exc_info=True)
+        return False
+    return True
 
 
 @shared_task
@@ -10,6 +25,14 @@ def send_notification_email(notification_id: int) -> int:
     from .notifications import email_one
 
     return email_one(notification_id)
+
+
+@shared_task
+def sweep_notification_email() -> int:
+    """Every few minutes (beat): immediate-delivery notifications whose e-mail could not be queued."""
+    from .notifications import email_one, unsent_immediate
+
+    return sum(email_one(pk) for pk in unsent_immediate())
 
 
 @shared_task

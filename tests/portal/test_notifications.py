@@ -155,6 +155,25 @@ def test_immediate_mail_goes_once_digest_mail_waits_for_the_digest(with_emails, 
     assert len([m for m in mail.outbox if "每日待办提醒" in m.subject]) == 1
 
 
+def test_the_sweep_mails_what_the_broker_lost_once(with_emails):
+    from datetime import timedelta
+
+    from portal.tasks import sweep_notification_email
+
+    users = with_emails
+    lost = Notification.objects.create(recipient=users["fire_heping"], kind=NotificationKind.NEW_WORK,
+                                       title="新的待办：移送", link="/work/", key="lost:1")
+    Notification.objects.filter(pk=lost.pk).update(created=timezone.now() - timedelta(minutes=10))
+    NotificationPreference.objects.create(user=users["market_heping"], delivery=Delivery.DIGEST)
+    waiting = Notification.objects.create(recipient=users["market_heping"], kind=NotificationKind.NEW_WORK,
+                                          title="新的待办：汇总", link="/work/", key="digest:1")
+    Notification.objects.filter(pk=waiting.pk).update(created=timezone.now() - timedelta(minutes=10))
+    mail.outbox.clear()
+    assert sweep_notification_email() == 1
+    assert [m.to for m in mail.outbox] == [["fire_heping@example.org"]]
+    assert sweep_notification_email() == 0
+
+
 def test_deadline_reminders_once_per_deadline(users):
     fire = dept("fire_rescue")
     finding = Finding.objects.filter(found_by=fire).order_by("id").first()
