@@ -12,13 +12,27 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from agencies.audit import audit_record
 
 from .models import Delivery, Notification, NotificationKind, NotificationPreference
 from .workqueue import SOURCES_BY_KEY, build_queue, to_item
+
+
+def in_portal_language(func):
+    """Stored titles and e-mail are written in the portal's language (zh-hans), whatever language the request or
+    worker thread that happens to run them has active."""
+    from functools import wraps
+
+    @wraps(func)
+    def wrapper(*args, **kwargs):
+        with translation.override(settings.LANGUAGE_CODE):
+            return func(*args, **kwargs)
+
+    return wrapper
+
 
 # ------------------------------------------------------------------------------------------------ who acts
 
@@ -116,6 +130,7 @@ def unsent_immediate(older_than_minutes: int = 2) -> list[int]:
                 .exclude(recipient__email="").values_list("pk", flat=True)[:500])
 
 
+@in_portal_language
 def notify_new_work(source_key: str, record, event: str) -> int:
     """Tell everyone who now has `record` in their `source_key` queue. Returns how many were notified."""
     source = SOURCES_BY_KEY[source_key]
@@ -130,6 +145,7 @@ def notify_new_work(source_key: str, record, event: str) -> int:
     return created
 
 
+@in_portal_language
 def notify_deadlines(user, today=None) -> int:
     """The user's queue items whose deadline is near (≤ NOTIFY_REMINDER_WORKING_DAYS) or passed: one reminder
     each per deadline (the key holds the due date, so a moved deadline is reminded again)."""
@@ -189,6 +205,7 @@ def absolute(link: str) -> str:
     return settings.PORTAL_BASE_URL.rstrip("/") + link
 
 
+@in_portal_language
 def email_one(notification_id: int) -> int:
     """E-mail one notification, once: the row is locked, and `emailed_at` set in the same transaction."""
     from django.core.mail import send_mail
@@ -207,6 +224,7 @@ def email_one(notification_id: int) -> int:
     return 1
 
 
+@in_portal_language
 def email_digest(user) -> int:
     """One e-mail with every notification of the user not yet e-mailed; they are marked in the same transaction,
     so a second run the same day sends nothing."""
