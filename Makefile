@@ -20,6 +20,7 @@ venv: $(STAMP)
 
 run: $(STAMP)
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py sync_schedules
 	$(PY) manage.py seed_demo
 	@echo ""
 	@echo "  养老服务综合监管平台: http://127.0.0.1:$(PORT)/   (staff login: http://127.0.0.1:$(PORT)/accounts/login/)"

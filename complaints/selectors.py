@@ -27,12 +27,15 @@ def intake_queue(user):
     return visible_complaints(user, Action.HANDLE_COMPLAINT).filter(state=ComplaintState.SUBMITTED)
 
 
-def my_department_complaints(user):
-    """Routed to the user's department and not yet answered, by deadline."""
-    profile = getattr(user, "staff_profile", None)
-    if profile is None:
-        return Complaint.objects.none()
-    routed = ComplaintRouting.objects.filter(department=profile.department_id, active=True).values("complaint_id")
+def my_department_complaints(user, department_id=None):
+    """Routed to the user's department and not yet answered, by deadline. A caller that already holds the
+    department (the portal's work queue) passes its id and saves the profile query."""
+    if department_id is None:
+        profile = getattr(user, "staff_profile", None)
+        if profile is None:
+            return Complaint.objects.none()
+        department_id = profile.department_id
+    routed = ComplaintRouting.objects.filter(department=department_id, active=True).values("complaint_id")
     return visible_complaints(user).filter(pk__in=routed, state__in=OPEN_STATES)
 
 

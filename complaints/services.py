@@ -57,7 +57,7 @@ from .models import (
     ComplaintNotification,
     ComplaintRouting,
 )
-from .signals import case_inspection_requested, complaint_substantiated
+from .signals import case_inspection_requested, complaint_received, complaint_routed, complaint_substantiated
 
 logger = logging.getLogger(__name__)
 
@@ -299,6 +299,8 @@ def complaint_submit(*, category, description, region=None, institution=None, op
             "institution": getattr(institution, "pk", None), "attachments": len(prepared)})
         _notify(complaint, NotificationKind.RECEIVED, complaint.intake_department)
         _queue_delivery()
+        complaint_id = complaint.pk
+        transaction.on_commit(lambda: complaint_received.send(sender=Complaint, complaint_id=complaint_id))
     return complaint, secret, True
 
 
@@ -428,6 +430,8 @@ def complaint_route(actor, complaint, lead_department, assist_departments=(), no
             "state": complaint.state, "lead": lead_department.pk, "assist": [d.pk for d in assists],
             "region_code": complaint.region_code}, note=note)
         _queue_delivery()
+        complaint_id = complaint.pk
+        transaction.on_commit(lambda: complaint_routed.send(sender=Complaint, complaint_id=complaint_id))
     return complaint
 
 
@@ -505,6 +509,8 @@ def complaint_return(actor, complaint, reason: str) -> Complaint:
                      after={"state": complaint.state}, note=reason)
         _notify(complaint, NotificationKind.RECEIVED, complaint.intake_department)
         _queue_delivery()
+        complaint_id = complaint.pk
+        transaction.on_commit(lambda: complaint_received.send(sender=Complaint, complaint_id=complaint_id))
     return complaint
 
 

@@ -313,3 +313,39 @@ def not_inspected_institutions(user, year: int, district: str | None = None):
     if district:
         queryset = queryset.filter(region_code__startswith=district)
     return queryset
+
+
+# ------------------------------------------------------------------------------------------- work queues
+
+
+def findings_to_verify(user, department=None):
+    """待验收: submitted rectifications the user may verify, and — for department staff — the ones their own
+    department verifies (谁检查谁验收: the department named to verify or, where none is named, the one that
+    found it). The verify queue page and the portal's work queue both read this."""
+    from django.db.models import Q
+
+    from .choices import FindingState
+    from .models import Finding
+
+    queryset = Finding.objects.restrict(user, Action.VERIFY_RECTIFICATION).filter(state=FindingState.SUBMITTED)
+    if department is not None:
+        queryset = queryset.filter(Q(verifying_department=department)
+                                   | Q(verifying_department__isnull=True, found_by=department))
+    return queryset
+
+
+OPEN_INSPECTION_STATES = (InspectionState.SCHEDULED, InspectionState.NOTIFIED, InspectionState.IN_PROGRESS)
+
+
+def inspections_to_carry_out(user, department=None):
+    """Inspections not yet done that the user acts in: those its department takes part in (the lead included)
+    and those it is on the team of as an inspector — the same rule as `services.inspections.on_team`."""
+    from django.db.models import Q
+
+    queryset = Inspection.objects.restrict(user, Action.INSPECT).filter(state__in=OPEN_INSPECTION_STATES)
+    if user.is_superuser:
+        return queryset
+    mine = Q(team__inspector__staff__user=user)
+    if department is not None:
+        mine |= Q(departments=department)
+    return queryset.filter(pk__in=Inspection.objects.filter(mine).values("pk"))

@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -49,6 +50,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "axes",
     "csp",
+    "django_celery_beat",
     # Layered from the bottom up (DESIGN §2): lower apps never import higher ones.
     "agencies",
     "institutions",
@@ -251,12 +253,18 @@ CELERY_BEAT_SCHEDULE = {
                               "schedule": 24 * 3600},
     "credit-nightly": {"task": "credit.tasks.nightly_credit_run", "schedule": 24 * 3600},
 }
+# Beat reads its schedule from the database (django-celery-beat): `manage.py sync_schedules` (run by `make run`
+# and seed_demo) writes every entry of CELERY_BEAT_SCHEDULE as a PeriodicTask row, idempotently; an administrator
+# may then pause or retime a task in the admin without a deploy.
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
 # 一公开: a completed inspection's result is public within this many working days (then the portal publishes it).
 INSPECTION_PUBLISH_WORKING_DAYS = env.int("INSPECTION_PUBLISH_WORKING_DAYS", default=20)
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="noreply@localhost")
+# Where e-mailed notification links point (the portal's public address).
+PORTAL_BASE_URL = env("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 
 DEMO_PASSWORD = env("DEMO_PASSWORD", default="portal-demo-2026")
 
@@ -334,4 +342,14 @@ FIELD_ENCRYPTION_KEY = env("FIELD_ENCRYPTION_KEY", default="")
 CELERY_BEAT_SCHEDULE |= {
     "complaints-sweep-notifications": {"task": "complaints.tasks.sweep_complaint_notifications", "schedule": 300.0},
     "complaints-check-deadlines": {"task": "complaints.tasks.check_complaint_deadlines", "schedule": 3600.0},
+}
+
+# Notifications (portal.notifications): the daily deadline scan and the digest, at fixed times in Shanghai.
+# A reminder goes out this many working days before a deadline; past it, once more as overdue.
+NOTIFY_REMINDER_WORKING_DAYS = env.int("NOTIFY_REMINDER_WORKING_DAYS", default=2)
+CELERY_BEAT_SCHEDULE |= {
+    "portal-deadline-reminders": {"task": "portal.tasks.send_deadline_reminders",
+                                  "schedule": crontab(hour=7, minute=30)},
+    "portal-daily-digest": {"task": "portal.tasks.send_daily_digests", "schedule": crontab(hour=8, minute=0)},
+    "portal-sweep-notification-email": {"task": "portal.tasks.sweep_notification_email", "schedule": 300.0},
 }

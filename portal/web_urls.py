@@ -10,6 +10,12 @@ urlpatterns = [
     path("staff/", views.staff_home, name="staff-home"),
     path("staff/dashboard/", views.dashboard, name="dashboard"),
     path("staff/dashboard/evaluation.xlsx", views.evaluation_export, name="dashboard-evaluation-export"),
+    path("work/", views.work_queue, name="work-queue"),
+    path("work/badge/", views.work_badge, name="work-badge"),
+    path("notifications/", views.inbox, name="notification-inbox"),
+    path("notifications/<int:pk>/open/", views.notification_open, name="notification-open"),
+    path("notifications/read-all/", views.notification_read_all, name="notification-read-all"),
+    path("notifications/preference/", views.notification_preference, name="notification-preference"),
     # Django's auth views with the portal's templates; logout is a POST form in the header.
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

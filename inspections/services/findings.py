@@ -170,6 +170,8 @@ def rectification_submit(actor, finding, measures: str, evidence_files=()) -> Re
             audit_record(actor, "rectification.submit", finding, before={"state": before},
                          after={"state": finding.state, "rectification": rectification.pk,
                                 "evidence": [c[3] for c in checked]}, note=measures)
+            finding_id = finding.pk
+            transaction.on_commit(lambda: signals.rectification_submitted.send(sender=Finding, finding_id=finding_id))
     except Exception:
         _delete_files(written)  # no orphan files for rows that were never committed
         raise

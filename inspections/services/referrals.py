@@ -24,6 +24,7 @@ from agencies.calendar import add_working_days, working_calendar
 from agencies.choices import Action
 from agencies.models import Department
 
+from .. import signals
 from ..choices import (
     REFERRAL_ANSWER_WORKING_DAYS,
     REFERRAL_TRANSITIONS,
@@ -132,6 +133,7 @@ def referral_send(actor, finding, to_department, kind: str, reason: str) -> Refe
             "finding": finding.pk, "to_department": to_department.pk, "kind": kind,
             "refer_due": str(referral.refer_due), "late": today > referral.refer_due}, note=reason)
         transaction.on_commit(partial(_queue, "notify_referral", referral.pk))
+        transaction.on_commit(partial(signals.referral_sent.send, sender=Referral, referral_id=referral.pk))
     return referral
 
 

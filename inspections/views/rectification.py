@@ -7,7 +7,6 @@ Every finding is read through `Finding.objects.restrict()`: out of scope and mis
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
@@ -27,6 +26,7 @@ from ..forms.findings import (
     VerifyForm,
 )
 from ..models import Finding, RectificationEvidence, Referral, SupervisedCase, SuspensionOrder
+from ..selectors import findings_to_verify
 from ..services.findings import (
     department_of,
     may_verify,
@@ -203,14 +203,8 @@ def evidence_view(request, pk):
 @login_required
 def verify_queue(request):
     """待验收: submitted rectifications the user's department verifies (谁检查谁验收)."""
-    department = department_of(request.user)
-    queryset = (Finding.objects.restrict(request.user, Action.VERIFY_RECTIFICATION)
-                .filter(state=FindingState.SUBMITTED)
+    queryset = (findings_to_verify(request.user, department_of(request.user))
                 .select_related("institution", "domain", "found_by").order_by("rectification_due", "id"))
-    if department is not None:
-        # 谁检查谁验收: the department named to verify, or, where none is named, the one that found it.
-        queryset = queryset.filter(Q(verifying_department=department)
-                                   | Q(verifying_department__isnull=True, found_by=department))
     page = CappedPaginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "inspections/verify_queue.html", {"page": page, "today": timezone.localdate()})
 

@@ -38,6 +38,7 @@ from ..choices import (
     OnSiteCheckStatus,
 )
 from ..models import Filing, FilingMaterial, Institution, OnSiteCheck, PledgeSignature, PledgeTemplate
+from ..signals import filing_submitted
 from . import institution_update
 from .records import district_department, district_of, own_institutions
 
@@ -270,6 +271,8 @@ def filing_submit(actor, filing) -> Filing:
         if filing.kind == FilingKind.INITIAL:
             Institution.objects.filter(pk=filing.institution_id).update(filing_status=FilingStatus.PENDING)
         audit_record(actor, "filing.submit", filing, before={"state": before}, after={"state": filing.state})
+        filing_id = filing.pk
+        transaction.on_commit(lambda: filing_submitted.send(sender=Filing, filing_id=filing_id))
     return filing
 
 

@@ -9,6 +9,9 @@ from agencies.models import Duty
 from inspections.models import Finding
 
 from ..context_processors import identity
+from ..workqueue import queue_for_request
+
+HOME_ITEMS = 8  # the most urgent items of the work queue shown on the home page
 
 
 def public_home(request):
@@ -28,8 +31,11 @@ def staff_home(request):
     visible = Finding.objects.restrict(request.user, "view")
     by_domain = list(visible.order_by().values("domain__code", "domain__name")
                      .annotate(n=Count("id")).order_by("-n", "domain__code"))
+    queue = queue_for_request(request) if who.kind in ("staff", "admin", "institution") else None
     return render(request, "portal/staff_home.html", {
         "who": who,
+        "queue": queue,
+        "top_items": queue.items[:HOME_ITEMS] if queue else [],
         "findings_total": sum(row["n"] for row in by_domain),
         "findings_by_domain": by_domain,
     })

@@ -13,9 +13,10 @@ pytestmark = pytest.mark.django_db
 
 
 def nav(html: str) -> list[str]:
-    """The labels of the main navigation, in order."""
+    """The labels of the main navigation, in order: links, menu buttons and the menus' entries."""
     block = html.split('class="portal-nav"', 1)[1].split("</nav>", 1)[0]
-    return [label.strip() for label in re.findall(r'class="nav-link[^"]*"[^>]*>([^<]+)</a>', block)]
+    return [label.strip() for label in
+            re.findall(r'class="(?:nav-link|dropdown-item)[^"]*"[^>]*>([^<]+)</(?:a|button)>', block)]
 
 
 def login(client, username):
@@ -84,9 +85,9 @@ def test_staff_home_greets_with_department_role_and_scope_counts(client, users):
     assert f'data-testid="findings-total">{visible}<' in html
     assert f"{reverse('duty-catalog')}?department_kind=civil_affairs" in html
     assert "本部门职责" in html
-    assert nav(html) == ["工作台", "备案审核", "现场核查", "未备案线索", "问题隐患", "监督检查", "整改验收", "移送抄告",
-                         "三个清单", "挂牌督办", "突发事件", "投诉举报", "信用名单", "监管职责清单", "监管效能",
-                         "抽查计划"]
+    assert nav(html) == ["工作台", "待办", "备案与机构", "备案审核", "现场核查", "未备案线索", "突发事件",
+                         "检查与整改", "抽查计划", "监督检查", "问题隐患", "整改验收", "移送抄告", "挂牌督办",
+                         "投诉举报", "信用名单", "监管效能", "清单与公开", "三个清单", "监管职责清单"]
 
 
 def test_staff_home_count_includes_hand_offs(client, users):
@@ -107,9 +108,10 @@ def test_leader_role_is_shown(client):
 
 def test_superuser_sees_admin_link_and_all_findings(client):
     html = login(client, "admin").get(reverse("staff-home")).content.decode()
-    assert nav(html) == ["工作台", "备案审核", "现场核查", "未备案线索", "问题隐患", "监督检查", "整改验收", "移送抄告",
-                         "三个清单", "挂牌督办", "突发事件", "投诉举报", "信用名单", "监管职责清单", "监管效能",
-                         "抽查计划", "审计记录", "管理后台"]
+    assert nav(html) == ["工作台", "待办", "备案与机构", "备案审核", "现场核查", "未备案线索", "突发事件",
+                         "检查与整改", "抽查计划", "监督检查", "问题隐患", "整改验收", "移送抄告", "挂牌督办",
+                         "投诉举报", "信用名单", "监管效能", "清单与公开", "三个清单", "监管职责清单",
+                         "系统", "审计记录", "管理后台"]
     assert f'data-testid="findings-total">{Finding.objects.count()}<' in html.replace(",", "")
     assert "系统管理员" in html
 
@@ -121,8 +123,8 @@ def test_institution_account_sees_its_own_institution(client, users):
     own_findings = Finding.objects.filter(institution=own).count()
     assert own_findings > 0
     assert f'data-testid="findings-total">{own_findings}<' in html
-    assert nav(html) == ["本机构", "监督检查", "问题整改", "本机构备案", "信息公开", "突发事件报告", "应急演练",
-                         "本机构信用"]
+    assert nav(html) == ["本机构", "待办", "监督检查", "问题整改", "本机构备案", "信息公开", "报告", "突发事件报告",
+                         "应急演练", "本机构信用"]
     other = Institution.objects.exclude(pk=own.pk).first()
     assert other.name not in html
 

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from portal.demo import build_demo_city
@@ -14,4 +15,5 @@ class Command(BaseCommand):
             raise CommandError("seed_demo refuses to run in production (DJANGO_ENV=production): its accounts "
                                "share a published password. Create administrators with createsuperuser.")
         counts = build_demo_city()
+        call_command("sync_schedules", stdout=self.stdout)
         self.stdout.write(self.style.SUCCESS("Demo city ready: " + ", ".join(f"{k} {v}" for k, v in counts.items())))
