@@ -121,7 +121,7 @@ def test_upload_page_starts_the_task_and_reports_progress_to_its_owner_only(clie
         response = client.post("/institutions/import/", {"file": upload})
     assert response.status_code == 302
     progress_url = response["Location"]
-    job = BackgroundJob.objects.get()
+    job = BackgroundJob.objects.get(kind="institutions.import")
     assert progress_url == f"/jobs/{job.pk}/"
     assert (job.state, job.done, job.total) == ("done", 2, 2)
     page = client.get(progress_url)
@@ -136,7 +136,7 @@ def test_upload_with_errors_shows_them(client, users, django_capture_on_commit_c
     with django_capture_on_commit_callbacks(execute=True):
         location = client.post("/institutions/import/", {"file": upload})["Location"]
     page = client.get(location)
-    assert BackgroundJob.objects.get().state == "failed"
+    assert BackgroundJob.objects.get(kind="institutions.import").state == "failed"
     html = page.content.decode()
     assert "未导入任何机构" in html and "第2行「床位数」" in html
 
