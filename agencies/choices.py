@@ -71,3 +71,21 @@ def action_permissions(model_name: str) -> list[tuple[str, str]]:
     """Meta.permissions for a regulated model: one permission per action beyond Django's own `view_`."""
     return [(f"{action}_{model_name}", f"Can {action} {model_name}") for action in Action.values
             if action != Action.VIEW]
+
+
+class JobState(models.TextChoices):
+    """A background job's life (agencies.jobs): queued until a worker takes it, then running, then one end."""
+
+    QUEUED = "queued", _("排队中")
+    RUNNING = "running", _("进行中")
+    DONE = "done", _("已完成")
+    FAILED = "failed", _("失败")
+
+
+JOB_TRANSITIONS = {
+    JobState.QUEUED: {JobState.RUNNING, JobState.FAILED},  # failed without running: the task could not start
+    JobState.RUNNING: {JobState.DONE, JobState.FAILED},
+    JobState.DONE: set(),
+    JobState.FAILED: set(),
+}
+JOB_FINISHED_STATES = (JobState.DONE, JobState.FAILED)

@@ -4,7 +4,16 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .choices import Action, DepartmentLevel, InstitutionFact, RegionLevel, StaffRole, facts_mask
+from .choices import (
+    JOB_FINISHED_STATES,
+    Action,
+    DepartmentLevel,
+    InstitutionFact,
+    JobState,
+    RegionLevel,
+    StaffRole,
+    facts_mask,
+)
 
 
 class Region(models.Model):
@@ -352,3 +361,47 @@ class PasswordRecord(models.Model):
 
     def __str__(self):
         return f"{self.user_id} {self.changed_at:%Y-%m-%d}"
+
+
+class BackgroundJob(models.Model):
+    """Long work run by a Celery worker (an import, an export, a draw's follow-up, a bulk recompute), with its
+    progress, so that the user who started it can leave the page and come back (agencies.jobs).
+
+    It lives in the lowest app because institutions, inspections and credit all start jobs. It belongs to its
+    owner, not to an institution: it is not a regulated record, and only its owner may read it.
+    """
+
+    kind = models.CharField(_("类型"), max_length=60)
+    title = models.CharField(_("名称"), max_length=200)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="background_jobs",
+                              verbose_name=_("发起人"))
+    state = models.CharField(_("状态"), max_length=10, choices=JobState.choices, default=JobState.QUEUED)
+    done = models.PositiveIntegerField(_("已完成"), default=0)
+    total = models.PositiveIntegerField(_("总数"), default=0)
+    message = models.TextField(_("说明"), blank=True)
+    # What the work produced: a page to go to, a file to download, and a small report (counts, row errors).
+    result_url = models.CharField(_("结果链接"), max_length=300, blank=True)
+    result_file = models.FileField(_("结果文件"), upload_to="jobs/%Y/%m/", blank=True)
+    result_name = models.CharField(_("结果文件名"), max_length=200, blank=True)
+    result = models.JSONField(_("结果"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now, db_index=True)
+    started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("后台任务")
+        verbose_name_plural = _("后台任务")
+        indexes = [models.Index(fields=["owner", "-created_at"], name="job_owner_created")]
+
+    def __str__(self):
+        return f"{self.title} ({self.get_state_display()})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state in JOB_FINISHED_STATES
+
+    @property
+    def percent(self) -> int:
+        if self.state == JobState.DONE:
+            return 100
+        return min(100, int(100 * self.done / self.total)) if self.total else 0

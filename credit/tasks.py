@@ -22,3 +22,25 @@ def nightly_credit_run() -> dict:
     late = late_filers_propose()
     changed = evaluate_institutions()
     return {"expired": expired, "late_filers": late, "changed": changed}
+
+
+RECOMPUTE_JOB_KIND = "credit.recompute"
+
+
+@shared_task
+def recompute_all_job(job_id: int) -> int | None:
+    """The nightly re-grading of every operating institution, started by hand and shown as a background job.
+    Each chunk of institutions commits on its own: a failure keeps what was already re-graded."""
+    from django.utils.translation import gettext as _
+
+    from agencies.jobs import running_job
+
+    from .services.evaluation import evaluate_institutions
+
+    with running_job(job_id) as job:
+        if job is None:
+            return None
+        changed = evaluate_institutions(progress=job.progress)
+        job.finish(message=_("重新评价完成：%(n)d 家机构的信用等级或风险等级有变化。") % {"n": changed})
+        return changed
+    return None

@@ -59,7 +59,31 @@ def entry_list(request):
     if state in ListState.values:
         entries = entries.filter(state=state)
     page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "credit/entry_list.html", {"page": page, "states": ListState.choices, "state": state})
+    return render(request, "credit/entry_list.html", {"page": page, "states": ListState.choices, "state": state,
+                                                      "may_recompute": may_recompute_all(request.user)})
+
+
+def may_recompute_all(user) -> bool:
+    """Re-grading the whole city is the city civil-affairs bureau's (or an administrator's) to start."""
+    department = actor_department(user)
+    return user.is_superuser or (department is not None and department.kind.code == "civil_affairs"
+                                 and department.level == "city")
+
+
+@login_required
+@require_POST
+def recompute_all(request):
+    from agencies.jobs import job_create
+    from institutions.choices import InstitutionStatus
+
+    from .tasks import RECOMPUTE_JOB_KIND, recompute_all_job
+
+    if not may_recompute_all(request.user):
+        raise PermissionDenied
+    # The total is known now, so the bar has its scale from the first look.
+    total = Institution.objects.exclude(status=InstitutionStatus.CLOSED).count()
+    job = job_create(request.user, RECOMPUTE_JOB_KIND, _("重新评价全部机构的信用等级"), recompute_all_job, total=total)
+    return redirect("job-detail", pk=job.pk)
 
 
 @login_required
@@ -214,6 +238,7 @@ def public_lists(request):
 urlpatterns = [
     path("credit/", entry_list, name="credit-entry-list"),
     path("credit/mine/", my_credit, name="credit-mine"),
+    path("credit/recompute/", recompute_all, name="credit-recompute-all"),
     path("credit/institutions/<int:pk>/", institution_credit, name="credit-institution"),
     path("credit/entries/<int:pk>/", entry_detail, name="credit-entry-detail"),
     path("credit/entries/<int:pk>/object/", entry_object, name="credit-entry-object"),

@@ -111,6 +111,18 @@ def public_draws():
     return Draw.objects.filter(plan__state=PlanState.PUBLISHED).select_related("plan__lead_department")
 
 
+def public_draw_assignments():
+    """Every drawn institution of the executed draws of published plans, with its team as the public sees it
+    (departments and inspector numbers, no names): the open-data form of the public draw pages."""
+    from .choices import DrawState
+    from .models import DrawAssignment
+
+    return (DrawAssignment.objects.filter(draw__in=public_draws().filter(state=DrawState.EXECUTED))
+            .select_related("draw__plan", "institution__region")
+            .prefetch_related("inspectors__department")
+            .order_by("-draw__plan__year", "draw__plan_id", "draw__number", "position"))
+
+
 def draw_assignments(draw, *, with_names: bool = True):
     """The drawn institutions of a draw with their teams, in drawn order: a fixed number of queries whatever
     the size. `with_names=False` for the public, which sees departments and inspector numbers, not people."""
@@ -225,7 +237,8 @@ def public_results():
     return (Inspection.objects.filter(state=InspectionState.PUBLISHED)
             .select_related("institution__region")
             .only("id", "kind", "scheduled_for", "started_at", "completed_at", "published_at", "public_summary",
-                  "institution_id", "institution__name", "institution__region__name", "institution__region_id")
+                  "institution_id", "institution__name", "institution__uscc", "institution__region__name",
+                  "institution__region_id")
             .prefetch_related(Prefetch("departments", queryset=Department.objects.only("id", "name")))
             .annotate(item_count=Count("items", distinct=True),
                       finding_count=Count("findings", distinct=True),

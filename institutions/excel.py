@@ -78,12 +78,18 @@ def _label(choices, value):
     return str(dict(choices).get(value, value))
 
 
-def export_workbook(institutions) -> bytes:
-    """The sheet for these institutions (the caller passes a `restrict()`ed queryset)."""
+EXPORT_PROGRESS_EVERY = 500
+
+
+def export_workbook(institutions, progress=None) -> bytes:
+    """The sheet for these institutions (the caller passes a `restrict()`ed queryset). `progress(done)` is
+    called every few hundred rows when the export runs as a background job."""
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(_("养老机构名录"))
     ws.append([c.header for c in COLUMNS])
-    for inst in institutions.select_related("region").iterator(chunk_size=2000):
+    for n, inst in enumerate(institutions.select_related("region").iterator(chunk_size=2000), start=1):
+        if progress and n % EXPORT_PROGRESS_EVERY == 0:
+            progress(n)
         row = []
         for c in COLUMNS:
             value = getattr(inst, c.field)

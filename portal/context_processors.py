@@ -118,7 +118,7 @@ INSTITUTION_NAV = [
     (_("本机构信用"), "credit-mine", {"credit-mine", "credit-institution", "credit-entry-detail"}),
 ]
 PUBLIC_NAV = [
-    (_("首页"), "public-home", {"public-home"}),
+    (_("首页"), "public-home", {"public-home", "public-search"}),
     (_("养老机构查询"), "public-institution-list", {"public-institution-list", "public-institution-detail"}),
     (_("未备案机构名单"), "public-unfiled", {"public-unfiled"}),
     (_("双随机抽查"), "public-draw-list", {"public-draw-list", "public-draw-detail", "public-draw-verify"}),
@@ -127,6 +127,7 @@ PUBLIC_NAV = [
     (_("信用名单"), "public-credit-lists", {"public-credit-lists"}),
     (_("投诉举报"), "complaint-public-form", {"complaint-public-form", "complaint-public-track"}),
     (_("监管清单"), "public-duty-catalog", {"public-duty-catalog", "public-duty-detail"}),
+    (_("开放数据"), "public-open-data", {"public-open-data"}),
     (_("登录"), "login", {"login"}),
 ]
 

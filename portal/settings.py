@@ -241,7 +241,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 # Task modules beyond each app's tasks.py (autodiscovery finds only those), so real workers register them too.
-CELERY_IMPORTS = ["institutions.tasks.imports", "institutions.tasks.records"]
+CELERY_IMPORTS = ["institutions.tasks.imports", "institutions.tasks.exports", "institutions.tasks.records"]
 CELERY_IMPORTS += ["inspections.tasks.inspections", "inspections.tasks.findings", "credit.tasks"]
 # Beat (`celery -A portal beat`): housekeeping; every task here is idempotent, so a missed or doubled run does no harm.
 CELERY_BEAT_SCHEDULE = {

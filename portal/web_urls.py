@@ -4,6 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from . import views
+from .views import jobs, open_data, search
 
 urlpatterns = [
     path("", views.public_home, name="public-home"),
@@ -16,6 +17,12 @@ urlpatterns = [
     path("notifications/<int:pk>/open/", views.notification_open, name="notification-open"),
     path("notifications/read-all/", views.notification_read_all, name="notification-read-all"),
     path("notifications/preference/", views.notification_preference, name="notification-preference"),
+    path("public/search/", search.public_search, name="public-search"),
+    path("public/open-data/", open_data.open_data_index, name="public-open-data"),
+    path("public/open-data/<slug:dataset>.<str:fmt>", open_data.open_data_download, name="public-open-data-file"),
+    path("jobs/", jobs.my_jobs, name="my-jobs"),
+    path("jobs/<int:pk>/", jobs.job_detail, name="job-detail"),
+    path("jobs/<int:pk>/download/", jobs.job_download, name="job-download"),
     # Django's auth views with the portal's templates; logout is a POST form in the header.
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -287,8 +287,11 @@ def _set_credit_status(changed) -> None:
             f"FROM (VALUES {rows}) AS v WHERE {table}.id = v.column1", params)
 
 
-def evaluate_institutions(ids=None, as_of: dt.date | None = None) -> int:
-    """Evaluate and grade the given institutions (all operating ones when None); returns how many changed."""
+def evaluate_institutions(ids=None, as_of: dt.date | None = None, progress=None) -> int:
+    """Evaluate and grade the given institutions (all operating ones when None); returns how many changed.
+
+    Each chunk commits on its own, so a failure part-way keeps the grades already written; `progress(done,
+    total)` is told after each chunk (a background job's reporter)."""
     as_of = as_of or today()
     model = current_scoring_model()
     credit_domain = domain("credit")
@@ -299,6 +302,8 @@ def evaluate_institutions(ids=None, as_of: dt.date | None = None) -> int:
     changed = 0
     for start in range(0, len(ids), CHUNK):
         changed += _chunk(ids[start:start + CHUNK], as_of, model, credit_domain)
+        if progress:
+            progress(min(start + CHUNK, len(ids)), len(ids))
     return changed
 
 

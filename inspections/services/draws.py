@@ -253,12 +253,13 @@ def may_operate(actor, plan: InspectionPlan) -> bool:
 DRAWN_INSPECTION_WORKING_DAYS = 8
 
 
-def inspections_schedule_from_draw(draw_id: int) -> list[int]:
+def inspections_schedule_from_draw(draw_id: int, progress=None) -> list[int]:
     """One planned inspection per drawn institution of an executed draw, with the drawn team (idempotent).
 
     Runs after the draw's commit (the `draw_executed` signal, through a Celery task), as the person who executed
     it. Each assignment is its own transaction: an assignment whose team no longer fits (an inspector left the
     roster since) is logged and left for civil affairs to schedule by hand, without undoing the others.
+    `progress(done, total)` is told after each assignment (a background job's reporter).
     """
     import logging
 
@@ -272,9 +273,11 @@ def inspections_schedule_from_draw(draw_id: int) -> list[int]:
         return []
     scheduled_for = add_working_days(timezone.localdate(draw.executed_at), DRAWN_INSPECTION_WORKING_DAYS)
     created = []
-    assignments = (draw.assignments.filter(inspection__isnull=True).select_related("institution")
-                   .prefetch_related("inspectors", "required_departments").order_by("position"))
-    for assignment in assignments:
+    assignments = list(draw.assignments.filter(inspection__isnull=True).select_related("institution")
+                       .prefetch_related("inspectors", "required_departments").order_by("position"))
+    for done, assignment in enumerate(assignments):
+        if progress:
+            progress(done, len(assignments))
         try:
             with transaction.atomic():
                 # Lock the assignment: two deliveries of the task must not both create its inspection.
@@ -295,6 +298,8 @@ def inspections_schedule_from_draw(draw_id: int) -> list[int]:
         except (ValidationError, PermissionDenied) as exc:
             logging.getLogger(__name__).warning("draw %s position %s not scheduled: %s", draw.pk,
                                                 assignment.position, exc)
+    if progress:
+        progress(len(assignments), len(assignments))
     return created
 
 

@@ -22,3 +22,24 @@ def schedule_drawn_inspections(draw_id: int) -> list[int]:
 def schedule_drawn_inspections_sweep() -> list[int]:
     """Catches up on draws whose follow-up never ran (the broker was down when they were executed)."""
     return [pk for draw_id in draws_with_unscheduled_assignments() for pk in inspections_schedule_from_draw(draw_id)]
+
+
+DRAW_SCHEDULE_JOB_KIND = "inspections.draw_schedule"
+
+
+@shared_task(acks_late=True)
+def schedule_drawn_inspections_job(job_id: int, draw_id: int) -> list[int] | None:
+    """The same follow-up as a background job of whoever executed the draw: they see it progress."""
+    from django.urls import reverse
+    from django.utils.translation import gettext as _
+
+    from agencies.jobs import running_job
+
+    with running_job(job_id) as job:
+        if job is None:
+            return None
+        created = inspections_schedule_from_draw(draw_id, progress=job.progress)
+        job.finish(message=_("已为抽中的机构安排 %(n)d 次检查。") % {"n": len(created)},
+                   result_url=reverse("draw-detail", args=[draw_id]))
+        return created
+    return None

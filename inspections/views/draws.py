@@ -166,7 +166,8 @@ def draw_execute_view(request, pk):
     except ValidationError as exc:
         messages.error(request, "；".join(exc.messages))
     else:
-        messages.success(request, _("抽取完成，种子已公开；任何人都可以在公开页面核验结果。"))
+        messages.success(request, _("抽取完成，种子已公开；任何人都可以在公开页面核验结果。"
+                                    "系统正在后台为抽中的机构安排检查，进度见“后台任务”。"))
     return redirect("draw-detail", pk=draw.pk)
 
 

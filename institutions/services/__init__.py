@@ -5,13 +5,14 @@ from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from agencies.audit import audit_record
 from agencies.choices import InstitutionFact, RegionLevel
 from agencies.models import Region
 
 from ..models import Institution
-from ..tasks import sync_institution_records
+from ..tasks import FOLLOW_JOB_KIND, sync_institution_records, sync_institution_records_job
 
 FACT_FIELDS = frozenset(InstitutionFact.values)
 EDITABLE_FIELDS = frozenset({"name", "uscc", "legal_form", "region", "address", "status", "beds",
@@ -34,12 +35,14 @@ def _region(value) -> Region:
     return region
 
 
-def institution_update(*, actor, institution_id: int, **changes) -> Institution:
+def institution_update(*, actor, institution_id: int, follow_as_job: bool = True, **changes) -> Institution:
     """The one write path for an institution's own fields.
 
     Writes an audit row of what changed in the same transaction, and, when the region or a fact changed,
     queues sync_institution_records after commit so that the institution's records (and with them every
-    department's lists) follow. Nothing is written when nothing changes.
+    department's lists) follow — as a background job of the actor, who can watch it, unless `follow_as_job`
+    is False (a bulk import moving many institutions queues the plain task rather than a job per row).
+    Nothing is written when nothing changes.
     """
     unknown = sorted(set(changes) - EDITABLE_FIELDS)
     if unknown:
@@ -78,6 +81,16 @@ def institution_update(*, actor, institution_id: int, **changes) -> Institution:
             before["facts"], after["facts"] = old_facts, institution.facts
         audit_record(actor, "institution.update", institution, before, after)
         if follow:
-            # Ids only, and after commit: the worker must see the committed row, and a rollback queues nothing.
-            transaction.on_commit(partial(sync_institution_records.delay, institution.pk))
+            _queue_follow_up(actor, institution, as_job=follow_as_job)
     return institution
+
+
+def _queue_follow_up(actor, institution: Institution, *, as_job: bool) -> None:
+    # Ids only, and after commit: the worker must see the committed row, and a rollback queues nothing.
+    if as_job and getattr(actor, "is_authenticated", False):
+        from agencies.jobs import job_create
+
+        job_create(actor, FOLLOW_JOB_KIND, _("机构变更后同步其监管记录：%(name)s") % {"name": institution.name},
+                   sync_institution_records_job, institution.pk)
+    else:
+        transaction.on_commit(partial(sync_institution_records.delay, institution.pk))

@@ -107,7 +107,7 @@ def _update_existing(actor, inst: Institution, record) -> bool:
         if (value.pk if name == "region" else value) != current:
             changed[name] = value
     if changed:
-        inst = institution_update(actor=actor, institution_id=inst.pk, **changed)
+        inst = institution_update(actor=actor, institution_id=inst.pk, follow_as_job=False, **changed)
     profile = {k: record[k] for k in PROFILE_FIELDS if k in record and record[k] != getattr(inst, k)}
     if profile:
         before = {k: getattr(inst, k) for k in profile}

@@ -111,3 +111,33 @@ def sync_institution_records(self, institution_id: int, batch_size: int = BATCH_
             self.update_state(state="PROGRESS", meta={"done": done, "total": total})
 
     return sync_records(institution_id, batch_size=batch_size, on_progress=report)
+
+
+FOLLOW_JOB_KIND = "institutions.follow"
+FOLLOW_ATTEMPTS = 3
+
+
+@shared_task(acks_late=True)
+def sync_institution_records_job(job_id: int, institution_id: int) -> dict | None:
+    """sync_records() as a background job of whoever moved the institution (or changed its facts): they watch the
+    records follow. A lost connection is retried in place — committed batches are skipped by the rerun — and
+    anything else ends the job as failed, with every batch already committed kept."""
+    from django.utils.translation import gettext as _
+
+    from agencies.jobs import running_job
+
+    with running_job(job_id) as job:
+        if job is None:
+            return None
+        for attempt in range(1, FOLLOW_ATTEMPTS + 1):
+            try:
+                summary = sync_records(institution_id, on_progress=job.progress)
+                break
+            except OperationalError:
+                if attempt == FOLLOW_ATTEMPTS:
+                    raise
+                logger.warning("sync_institution_records_job %s: retrying after a database error", job_id)
+        job.finish(message=_("已同步 %(n)d 条监管记录的所在区划和机构情形。") % {"n": summary["updated"]},
+                   result={"models": summary.get("models", {})})
+        return summary
+    return None

@@ -6,26 +6,29 @@ The public pages read `selectors.public_institutions()`, a disclosure rule; the 
 
 import uuid
 
-from celery.result import AsyncResult
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import path
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
 
 from agencies.audit import audit_event
 from agencies.choices import Action
+from agencies.jobs import job_create
 
 from ..excel import COLUMNS, export_workbook
 from ..forms.directory import DirectorySearchForm, ImportUploadForm
 from ..models import Institution
 from ..selectors import public_institution_detail
 from ..services.directory import can_import, importer_region
-from ..tasks.imports import import_institutions, import_status, set_import_status
+from ..tasks.exports import EXPORT_JOB_KIND, export_institutions
+from ..tasks.imports import JOB_KIND as IMPORT_JOB_KIND
+from ..tasks.imports import import_institutions
 
 PAGE_SIZE = 50
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -70,47 +73,20 @@ def import_page(request):
     if request.method == "POST" and form.is_valid():
         # A server-made name; the task deletes the file when it is done with it.
         stored = default_storage.save(f"imports/{uuid.uuid4().hex}.xlsx", form.cleaned_data["file"])
-        task_id = uuid.uuid4().hex
-        set_import_status(task_id, request.user.pk, state="PENDING", done=0, total=0)
-        import_institutions.apply_async(args=[stored, request.user.pk], task_id=task_id)
-        return redirect("institution-import-progress", task_id=task_id)
+        job = job_create(request.user, IMPORT_JOB_KIND, _("导入养老机构名录（%(name)s）") % {
+            "name": form.cleaned_data["file"].name[:80]}, import_institutions, stored)
+        return redirect("job-detail", pk=job.pk)
     return render(request, "institutions/directory/import.html",
                   {"form": form, "region": region, "columns": COLUMNS})
 
 
-def _status(request, task_id) -> dict:
-    status = import_status(task_id)
-    if status is None:
-        # No cache entry (expired, or another cache): the result backend, when there is one.
-        try:
-            result = AsyncResult(task_id)
-            info = result.info if isinstance(result.info, dict) else {}
-            status = {"state": result.state, "actor_id": info.get("actor_id"), "done": info.get("done", 0),
-                      "total": info.get("total", 0), "result": info if result.state == "SUCCESS" else None}
-        except NotImplementedError:  # no result backend configured
-            status = None
-    if status is None or status.get("actor_id") != request.user.pk:
-        raise Http404
-    return {k: v for k, v in status.items() if k != "actor_id"}
-
-
 @login_required
-def import_progress(request, task_id):
-    if not can_import(request.user):
-        raise PermissionDenied
-    status = _status(request, task_id)
-    total = status.get("total") or 0
-    percent = 100 if status["state"] == "SUCCESS" else int(100 * status.get("done", 0) / total) if total else 0
-    return render(request, "institutions/directory/import_progress.html",
-                  {"status": status, "percent": percent, "task_id": task_id,
-                   "status_url": reverse("institution-import-status", args=[task_id])})
-
-
-@login_required
-def import_status_json(request, task_id):
-    if not can_import(request.user):
-        raise PermissionDenied
-    return JsonResponse(_status(request, task_id))
+@require_POST
+def export_background(request):
+    """The same sheet as export.xlsx, built by a worker: a city bureau's tens of thousands of rows take a while."""
+    total = Institution.objects.restrict(request.user, Action.VIEW).count()
+    job = job_create(request.user, EXPORT_JOB_KIND, _("导出养老机构名录（Excel）"), export_institutions, total=total)
+    return redirect("job-detail", pk=job.pk)
 
 
 urlpatterns = [
@@ -118,6 +94,5 @@ urlpatterns = [
     path("public/institutions/<int:pk>/", public_institution, name="public-institution-detail"),
     path("institutions/export.xlsx", export_xlsx, name="institution-export"),
     path("institutions/import/", import_page, name="institution-import"),
-    path("institutions/import/<str:task_id>/", import_progress, name="institution-import-progress"),
-    path("institutions/import/<str:task_id>/status.json", import_status_json, name="institution-import-status"),
+    path("institutions/export/background/", export_background, name="institution-export-background"),
 ]

@@ -21,7 +21,7 @@ def test_visitor_walks_the_public_navigation_in_english_on_a_phone(browser, live
         labels = nav.get_by_role("link").all_inner_texts()
         assert [label.strip() for label in labels] == [
             "Home", "Institution search", "Unfiled institutions", "Inspection draws", "Inspections",
-            "Supervised cases", "Credit lists", "Complaints", "Supervision catalog", "Log in"]
+            "Supervised cases", "Credit lists", "Complaints", "Supervision catalog", "Open data", "Log in"]
         # The nav wraps onto a few rows instead of pushing the page sideways.
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
         screenshot(page, "public-nav-01-home-en-phone")

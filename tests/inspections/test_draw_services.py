@@ -334,3 +334,22 @@ def test_the_sweep_schedules_a_draw_whose_follow_up_was_lost(users, plan, django
     assert not Inspection.objects.filter(assignment__draw=draw).exists()
     created = schedule_drawn_inspections_sweep()
     assert Inspection.objects.filter(assignment__draw=draw).count() == draw.assignments.count() == len(created) == 1
+
+
+def test_the_follow_up_is_a_background_job_of_whoever_executed_the_draw(users, plan, client,
+                                                                        django_capture_on_commit_callbacks):
+    from agencies.models import BackgroundJob
+    from inspections.models import Inspection
+
+    draw = draw_commit(users["civil_heping"], plan, count=2)
+    with django_capture_on_commit_callbacks(execute=True):
+        draw = draw_execute(users["civil_heping"], draw)
+    job = BackgroundJob.objects.filter(kind="inspections.draw_schedule").latest("pk")
+    assert job.owner == users["civil_heping"] and job.state == "done"
+    assert job.done == job.total == draw.assignments.count() == 2
+    assert Inspection.objects.filter(assignment__draw=draw).count() == 2
+    client.force_login(users["civil_heping"])
+    html = client.get(f"/jobs/{job.pk}/").content.decode()
+    from django.urls import reverse
+
+    assert "已为抽中的机构安排 2 次检查" in html and reverse("draw-detail", args=[draw.pk]) in html

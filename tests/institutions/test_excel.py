@@ -9,7 +9,8 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import Workbook, load_workbook
 
-from agencies.models import AuditEvent
+from agencies import jobs
+from agencies.models import AuditEvent, BackgroundJob
 from institutions.excel import COLUMNS
 from institutions.models import Institution
 from institutions.tasks.imports import import_institutions
@@ -45,7 +46,8 @@ def run_import(content: bytes, user):
     from django.core.files.base import ContentFile
 
     path = default_storage.save("imports/test.xlsx", ContentFile(content))
-    return import_institutions.apply(args=[path, user.pk]).get()
+    job = BackgroundJob.objects.create(owner=user, kind="institutions.import", title="test")
+    return import_institutions.apply(args=[job.pk, path]).get()
 
 
 def test_two_bad_rows_are_reported_by_row_and_column_and_nothing_is_imported(users):
@@ -83,13 +85,13 @@ def test_good_file_of_5000_rows_imports_with_progress(users, capsys):
     content = _sheet(rows)
     before = Institution.objects.count()
     states = []
-    original = import_institutions.update_state
+    original = jobs.job_progress
 
-    def record(*args, **kwargs):
-        states.append(kwargs["meta"])
-        return original(*args, **kwargs)
+    def record(job_id, done, total=None, message=None):
+        states.append({"done": done, "total": total})
+        return original(job_id, done, total, message)
 
-    with mock.patch.object(import_institutions, "update_state", side_effect=record):
+    with mock.patch.object(jobs, "job_progress", side_effect=record):
         started = time.perf_counter()
         result = run_import(content, users["civil_heping"])
         elapsed = time.perf_counter() - started
@@ -111,24 +113,30 @@ def test_only_civil_affairs_staff_may_import(client, users):
     assert client.get("/institutions/import/").status_code == 200
 
 
-def test_upload_page_starts_the_task_and_reports_progress_to_its_owner_only(client, users):
+def test_upload_page_starts_the_task_and_reports_progress_to_its_owner_only(client, users,
+                                                                         django_capture_on_commit_callbacks):
     client.force_login(users["civil_heping"])
     upload = SimpleUploadedFile("名录.xlsx", _sheet([row(1), row(2)]))
-    response = client.post("/institutions/import/", {"file": upload})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/institutions/import/", {"file": upload})
     assert response.status_code == 302
     progress_url = response["Location"]
+    job = BackgroundJob.objects.get(kind="institutions.import")
+    assert progress_url == f"/jobs/{job.pk}/"
+    assert (job.state, job.done, job.total) == ("done", 2, 2)
     page = client.get(progress_url)
     assert "导入完成：新增 2 家" in page.content.decode()
-    status = client.get(progress_url + "status.json").json()
-    assert status["state"] == "SUCCESS" and status["done"] == status["total"] == 2
     client.force_login(users["civil_hexi"])
-    assert client.get(progress_url + "status.json").status_code == 404
+    assert client.get(progress_url).status_code == 404
 
 
-def test_upload_with_errors_shows_them(client, users):
+def test_upload_with_errors_shows_them(client, users, django_capture_on_commit_callbacks):
     client.force_login(users["civil_heping"])
     upload = SimpleUploadedFile("名录.xlsx", _sheet([row(1, 床位数=-3)]))
-    page = client.get(client.post("/institutions/import/", {"file": upload})["Location"])
+    with django_capture_on_commit_callbacks(execute=True):
+        location = client.post("/institutions/import/", {"file": upload})["Location"]
+    page = client.get(location)
+    assert BackgroundJob.objects.get(kind="institutions.import").state == "failed"
     html = page.content.decode()
     assert "未导入任何机构" in html and "第2行「床位数」" in html
 

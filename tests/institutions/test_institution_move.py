@@ -247,3 +247,20 @@ def test_other_fields_are_audited_without_queueing_a_sync(users, yiyang, django_
     assert audit.before == {"beds": yiyang.beds, "address": yiyang.address}
     assert audit.after == {"beds": yiyang.beds + 10, "address": "天津市和平区新址路1号"}
     assert audit.department.name == "和平区民政局"
+
+
+def test_a_move_is_followed_by_a_background_job_its_actor_can_watch(users, yiyang, client,
+                                                                    django_capture_on_commit_callbacks):
+    from agencies.models import BackgroundJob
+
+    with django_capture_on_commit_callbacks(execute=True):
+        institution_update(actor=users["civil_city"], institution_id=yiyang.pk, region=Region.objects.get(code=HEXI))
+    job = BackgroundJob.objects.get(kind="institutions.follow")
+    stale_before = Finding.objects.filter(institution=yiyang).count()
+    assert job.owner == users["civil_city"] and job.state == "done"
+    assert job.done == job.total >= stale_before > 0
+    assert copied_columns(yiyang) == {(HEXI, Institution.objects.get(pk=yiyang.pk).facts)}
+    client.force_login(users["civil_city"])
+    assert "已同步" in client.get(f"/jobs/{job.pk}/").content.decode()
+    client.force_login(users["civil_heping"])
+    assert client.get(f"/jobs/{job.pk}/").status_code == 404

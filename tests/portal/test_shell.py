@@ -34,7 +34,7 @@ def test_public_home_for_anonymous(client):
     assert reverse("public-duty-catalog") in html
     assert reverse("login") in html
     assert nav(html) == ["首页", "养老机构查询", "未备案机构名单", "双随机抽查", "监督检查", "挂牌督办", "信用名单",
-                         "投诉举报", "监管清单", "登录"]
+                         "投诉举报", "监管清单", "开放数据", "登录"]
 
 
 def test_staff_home_needs_login(client):
@@ -149,7 +149,8 @@ def test_english_by_accept_language(client):
     html = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Elderly-Care Supervision Portal" in html
     assert nav(html) == ["Home", "Institution search", "Unfiled institutions", "Inspection draws", "Inspections",
-                         "Supervised cases", "Credit lists", "Complaints", "Supervision catalog", "Log in"]
+                         "Supervised cases", "Credit lists", "Complaints", "Supervision catalog", "Open data",
+                         "Log in"]
     assert "民政部门牵头" not in html
 
 

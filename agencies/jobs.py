@@ -1,0 +1,172 @@
+"""Background jobs with progress: the one mechanism every long piece of work uses (imports, exports, the draw's
+follow-up, bulk recomputes).
+
+A view calls `job_create(...)`: the job row is written and its Celery task queued on commit, with the job id
+as its first argument. The task wraps its work in `running_job(job_id)`, which moves the job to running,
+hands the work a `JobReporter` to call as it goes (`progress(done, total)`), and ends the job as done — or as
+failed with the error, whatever the work raised. The owner watches `/jobs/<id>/`, may leave and come back.
+
+Progress is written twice: to the cache at once, and to the row when the worker is not inside a transaction.
+Work that runs in one long transaction (the all-or-nothing import) would otherwise report progress that no
+other connection can read until it commits; the cache (Redis in production, shared by web and workers) shows
+it live, the row keeps it when the cache is gone.
+"""
+
+import logging
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .audit import audit_record
+from .choices import JOB_TRANSITIONS, JobState
+from .models import BackgroundJob
+
+logger = logging.getLogger(__name__)
+PROGRESS_TTL = 24 * 3600
+
+
+def progress_key(job_id: int) -> str:
+    return f"jobs:progress:{job_id}"
+
+
+def _transition(job: BackgroundJob, target: str) -> None:
+    if target not in JOB_TRANSITIONS[JobState(job.state)]:
+        raise ValidationError({"state": _("任务不能从“%(from)s”变为“%(to)s”。") % {
+            "from": job.get_state_display(), "to": JobState(target).label}})
+    job.state = target
+
+
+def job_create(owner, kind: str, title: str, task, *args, total: int = 0) -> BackgroundJob:
+    """A queued job; `task.delay(job.pk, *args)` runs once the caller's transaction commits (ids only)."""
+    with transaction.atomic():
+        job = BackgroundJob.objects.create(owner=owner, kind=kind, title=str(title), total=total)
+        audit_record(owner, "job.create", job, after={"kind": kind, "title": str(title)})
+        transaction.on_commit(lambda: task.delay(job.pk, *args))
+    return job
+
+
+def job_start(job_id: int) -> BackgroundJob | None:
+    """queued → running. None when the job has already ended (a redelivered task does nothing twice)."""
+    with transaction.atomic():
+        job = BackgroundJob.objects.select_for_update().select_related("owner").get(pk=job_id)
+        if job.is_finished:
+            return None
+        if job.state == JobState.RUNNING:  # a worker died mid-way and the broker gave the task to another
+            return job
+        _transition(job, JobState.RUNNING)
+        job.started_at = timezone.now()
+        job.save(update_fields=["state", "started_at"])
+    return job
+
+
+def job_progress(job_id: int, done: int, total: int | None = None, message: str | None = None) -> None:
+    """Reports how far the work is; cheap enough to call every few hundred rows."""
+    current = cache.get(progress_key(job_id)) or {}
+    status = {"done": done, "total": total if total is not None else current.get("total", 0),
+              "message": message if message is not None else current.get("message", "")}
+    cache.set(progress_key(job_id), status, PROGRESS_TTL)
+    if not transaction.get_connection().in_atomic_block:
+        fields = {"done": done, "total": status["total"]}
+        if message is not None:
+            fields["message"] = message
+        BackgroundJob.objects.filter(pk=job_id, state=JobState.RUNNING).update(**fields)
+
+
+def job_finish(job_id: int, *, message: str = "", result: dict | None = None, result_url: str = "",
+               result_file=None, result_name: str = "") -> BackgroundJob:
+    """running → done, with what the work produced (a page, a file — a path or a file object — a report)."""
+    with transaction.atomic():
+        job = BackgroundJob.objects.select_for_update().get(pk=job_id)
+        _transition(job, JobState.DONE)
+        live = cache.get(progress_key(job_id)) or {}
+        job.total = max(job.total, live.get("total", 0), live.get("done", 0))
+        job.done = job.total
+        job.message, job.result, job.result_url = message, result or {}, result_url
+        job.finished_at = timezone.now()
+        if result_file is not None:
+            job.result_name = result_name or getattr(result_file, "name", "") or "result"
+            job.result_file.save(job.result_name, result_file if isinstance(result_file, File)
+                                 else File(result_file), save=False)
+        job.save()
+        audit_record(job.owner, "job.done", job, after={"kind": job.kind, "total": job.total})
+    cache.delete(progress_key(job_id))
+    return job
+
+
+def job_fail(job_id: int, message: str, *, result: dict | None = None) -> BackgroundJob:
+    """queued or running → failed, with the error the owner reads. What the work committed before stays."""
+    with transaction.atomic():
+        job = BackgroundJob.objects.select_for_update().get(pk=job_id)
+        _transition(job, JobState.FAILED)
+        live = cache.get(progress_key(job_id)) or {}
+        job.done = max(job.done, live.get("done", 0))
+        job.total = max(job.total, live.get("total", 0))
+        job.message, job.result = message[:4000], result or {}
+        job.finished_at = timezone.now()
+        job.save()
+        audit_record(job.owner, "job.failed", job, after={"kind": job.kind, "message": message[:500]})
+    cache.delete(progress_key(job_id))
+    return job
+
+
+def live_status(job: BackgroundJob) -> BackgroundJob:
+    """The job with the newest progress the worker reported (the cache is ahead of the row mid-transaction)."""
+    if job.state == JobState.RUNNING:
+        live = cache.get(progress_key(job.pk))
+        if live and live.get("done", 0) >= job.done:
+            job.done, job.total = live["done"], live.get("total") or job.total
+            job.message = live.get("message") or job.message
+    return job
+
+
+@dataclass
+class JobReporter:
+    """What the work inside `running_job` calls: progress as it goes, and how it ended."""
+
+    job: BackgroundJob
+    ended: bool = False
+
+    @property
+    def owner(self):
+        return self.job.owner
+
+    def progress(self, done: int, total: int | None = None, message: str | None = None) -> None:
+        job_progress(self.job.pk, done, total, message)
+
+    def finish(self, **outcome) -> None:
+        self.job = job_finish(self.job.pk, **outcome)
+        self.ended = True
+
+    def fail(self, message: str, **outcome) -> None:
+        self.job = job_fail(self.job.pk, message, **outcome)
+        self.ended = True
+
+
+@contextmanager
+def running_job(job_id: int):
+    """For a Celery task: `with running_job(job_id) as job: ... job.progress(n, total) ...`.
+
+    Yields None (and the task should do nothing) when the job has already ended. Any exception the work raises
+    ends the job as failed with its message, and is not re-raised: the failure is the job's to show, and a
+    retry would repeat work already committed.
+    """
+    job = job_start(job_id)
+    if job is None:
+        yield None
+        return
+    reporter = JobReporter(job)
+    try:
+        yield reporter
+    except Exception as exc:  # every failure must reach the owner's page
+        logger.exception("background job %s failed", job_id)
+        detail = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc) or exc.__class__.__name__
+        reporter.fail(_("任务出错：%(error)s") % {"error": detail})
+        return
+    if not reporter.ended:
+        reporter.finish()
