@@ -22,7 +22,7 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.core.exceptions import ValidationError
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
-from django.http import HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
@@ -112,6 +112,10 @@ def _exempt(path) -> bool:
     return path in {url for url in map(_url, names) if url}
 
 
+def _is_fragment_request(request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
 class SessionPolicyMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -137,11 +141,20 @@ class SessionPolicyMiddleware:
         if expired is not None:
             audit_event(user, "auth.session_expired", "auth.user", user.pk, after={"reason": expired})
             logout(request)
-            return HttpResponseRedirect(f"{reverse('login')}?{urlencode({'next': request.get_full_path()})}")
+            login_url = f"{reverse('login')}?{urlencode({'next': request.get_full_path()})}"
+            if _is_fragment_request(request):  # htmx: send the whole page to the login, not into a badge slot
+                return HttpResponse(status=204, headers={"HX-Redirect": login_url})
+            return HttpResponseRedirect(login_url)
         if now - session.get(SEEN_AT, 0) > SEEN_RESOLUTION:
             session[SEEN_AT] = now
         if _exempt(request.path):
             return None
+        owes_step = (settings.PORTAL_REQUIRE_2FA and session.get(SECOND_FACTOR) and not user.is_verified()) or (
+            session.get(PASSWORD_EXPIRED) and _url("password_change"))
+        if owes_step and _is_fragment_request(request):
+            # A fragment (the work badge) asked for while the page itself is the second-factor or password step:
+            # nothing to show yet, and a redirect would pour that whole page into the fragment's slot.
+            return HttpResponse(status=204)
         if settings.PORTAL_REQUIRE_2FA and session.get(SECOND_FACTOR) and not user.is_verified():
             target = "otp-verify" if has_confirmed_device(user) else "otp-enrol"
             return HttpResponseRedirect(f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}")

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.test import Client, override_settings
+from django.urls import reverse
 from django.utils import timezone
 from django_otp.oath import TOTP
 
@@ -273,6 +274,16 @@ def test_failed_codes_are_throttled(client, users):
     assert refused.status_code == 200
     assert client.get("/staff/").status_code == 302
     assert events("auth.2fa_failed", actor=users["fire_heping"]).count() == 2
+
+
+@override_settings(PORTAL_REQUIRE_2FA=True)
+def test_a_fragment_asked_for_before_the_second_factor_gets_nothing_not_the_enrol_page(client, users):
+    # The navigation's work badge loads by htmx on every page, the enrol page included: following the redirect
+    # would pour the whole enrol page (form and all) into the badge slot.
+    login(client, "civil_heping")
+    fragment = client.get(reverse("work-badge"), headers={"HX-Request": "true"})
+    assert fragment.status_code == 204 and fragment.content == b""
+    assert client.get(reverse("work-badge")).status_code == 302  # a plain request is still sent to the step
 
 
 @override_settings(PORTAL_REQUIRE_2FA=True)

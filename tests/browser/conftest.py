@@ -89,3 +89,10 @@ def screenshot():
         return path
 
     return _take
+
+
+def open_from_menu(page, menu: str, item: str):
+    """Open a staff page the way a user does: the navigation groups pages in menus (下拉菜单)."""
+    main_nav = page.get_by_role("navigation", name="主导航")
+    main_nav.get_by_role("button", name=menu).click()
+    main_nav.get_by_role("link", name=item).click()

@@ -10,6 +10,8 @@ from django.conf import settings
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from tests.browser.conftest import open_from_menu
+
 pytestmark = pytest.mark.browser
 
 
@@ -72,7 +74,7 @@ def test_institution_rectifies_and_fire_heping_verifies(page, screenshot, tmp_pa
 
     # 2. 和平区消防救援支队 finds it in its queue, opens the photo and closes the finding.
     login(page, "fire_heping")
-    page.get_by_role("link", name="整改验收").click()
+    open_from_menu(page, "检查与整改", "整改验收")
     page.locator(f'tr[data-finding="{fire_finding.pk}"]').get_by_role("link", name=f"#{fire_finding.pk}").click()
     history = page.get_by_test_id("rectification-history")
     expect(history).to_contain_text("更换安全出口指示标志3处")
@@ -103,7 +105,7 @@ def test_the_three_lists_referrals_and_the_public_supervised_cases(page, screens
     """What the demo city shows after findings are recorded: the lists with their export, the overdue referral at
     both ends, and the public list of supervised major hazards."""
     login(page, "fire_heping")
-    page.get_by_role("link", name="三个清单").click()
+    open_from_menu(page, "清单与公开", "三个清单")
     page.get_by_role("link", name="责任清单").click()
     table = page.get_by_test_id("list-table")
     expect(table).to_contain_text("和平区人民政府")  # the supervised hazard's supervising government
@@ -113,11 +115,11 @@ def test_the_three_lists_referrals_and_the_public_supervised_cases(page, screens
     screenshot(page, "rectification-6-responsibility-list")
 
     login(page, "health_heping")
-    page.get_by_role("link", name="移送抄告").click()
+    open_from_menu(page, "检查与整改", "移送抄告")
     expect(page.get_by_test_id("referrals-overdue")).to_contain_text("和平区卫生健康委员会逾期未反馈")
     screenshot(page, "rectification-7-referrals-health")
     login(page, "civil_heping")
-    page.get_by_role("link", name="移送抄告").click()
+    open_from_menu(page, "检查与整改", "移送抄告")
     expect(page.get_by_test_id("referrals-overdue")).to_contain_text("逾期")
     screenshot(page, "rectification-8-referrals-civil")
 
