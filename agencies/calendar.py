@@ -27,7 +27,8 @@ dropped whenever a `CalendarDay` or `CalendarYear` is saved or deleted; bulk wri
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 
 import chinese_calendar
 from django.core.cache import cache
@@ -38,7 +39,7 @@ from django.utils.translation import gettext as _
 
 from .models import CalendarDay, CalendarYear
 
-ADMIN_CALENDAR_KEY = "calendar:admin-days:v1"
+ADMIN_CALENDAR_KEY = "calendar:admin-days:v2"  # v2: the snapshot carries per-year running counts
 # Signals drop the cached table on every change; the expiry only bounds a rare race (a reader caching the
 # old table just as another process commits a change).
 ADMIN_CALENDAR_TTL = 600
@@ -94,12 +95,47 @@ class Deadline:
         return bool(self.fallback_years)
 
 
+@lru_cache(maxsize=256)
+def _year_running_counts(year: int, overrides: tuple, complete: bool) -> tuple[int, ...]:
+    """Working days from 1 January up to each day of `year` inclusive, by day of the year (index 0 = 1 January).
+
+    Keyed on everything that decides the year's days (the administrators' entries for it, whether it is complete),
+    so a changed table gives a new key and never a stale count."""
+    admin = dict(overrides)
+    day, end, running, counts = dt.date(year, 1, 1), dt.date(year, 12, 31), 0, []
+    while day <= end:
+        if day in admin:
+            working = admin[day]
+        elif package_covers(year):
+            working = chinese_calendar.is_workday(day)
+        else:
+            working = day.weekday() < 5
+        running += working
+        counts.append(running)
+        day += dt.timedelta(days=1)
+    return tuple(counts)
+
+
 @dataclass(frozen=True)
 class WorkingCalendar:
     """One consistent snapshot of the administrators' table; every count goes through it."""
 
     admin_days: dict  # date -> is_working_day
     complete_years: frozenset
+    # Per-year running counts, filled on first use: a queue of a hundred items, some years overdue, would
+    # otherwise decide hundreds of thousands of days one at a time.
+    _years: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def _running_counts(self, year: int) -> tuple[int, ...]:
+        counts = self._years.get(year)
+        if counts is None:
+            overrides = tuple(sorted((d, w) for d, w in self.admin_days.items() if d.year == year))
+            counts = self._years[year] = _year_running_counts(year, overrides, year in self.complete_years)
+        return counts
+
+    def _working_days_to(self, day: dt.date) -> int:
+        """Working days from 1 January of the day's year up to the day, inclusive."""
+        return self._running_counts(day.year)[day.timetuple().tm_yday - 1]
 
     def decide(self, day: dt.date) -> tuple[bool, str]:
         """(is it a working day, which source decided it)."""
@@ -136,11 +172,9 @@ class WorkingCalendar:
         a, b = _as_date(a), _as_date(b)
         if b < a:
             return -self.working_days_between(b, a)
-        count, day = 0, a
-        while day < b:
-            day += dt.timedelta(days=1)
-            count += self.decide(day)[0]
-        return count
+        # (a, b] = (1 Jan of a's year, b] minus [1 Jan of a's year, a], by whole years in between.
+        whole_years = sum(self._running_counts(year)[-1] for year in range(a.year, b.year))
+        return whole_years + self._working_days_to(b) - self._working_days_to(a)
 
     def fallback_years(self, start, end) -> list[int]:
         """Years of the days in (start, end] (either order) that only the Mon–Fri guess decided."""

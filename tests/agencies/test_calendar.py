@@ -198,3 +198,36 @@ def test_add_then_between_round_trips(start, n):
         assert due > start
     else:
         assert due == start
+
+
+def count_day_by_day(calendar, a, b):
+    """The definition itself: decide every day in (a, b] and count the working ones."""
+    count, day = 0, a
+    while day < b:
+        day += dt.timedelta(days=1)
+        count += calendar.decide(day)[0]
+    return count
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(a=st.dates(min_value=D(2019, 1, 1), max_value=D(2028, 12, 31)),
+       b=st.dates(min_value=D(2019, 1, 1), max_value=D(2028, 12, 31)))
+def test_between_by_year_running_counts_equals_counting_day_by_day(a, b):
+    # The count uses per-year running totals (a queue of years-overdue items stays fast); it must agree with
+    # deciding each day, across years, package and fallback years, and an administrator's entries.
+    from agencies.calendar import working_calendar
+
+    CalendarDay.objects.get_or_create(date=D(2027, 2, 6), defaults={"is_working_day": True, "name": "调休"})
+    CalendarDay.objects.get_or_create(date=D(2026, 12, 31), defaults={"is_working_day": False, "name": "更正"})
+    calendar = working_calendar()
+    low, high = sorted((a, b))
+    assert calendar.working_days_between(low, high) == count_day_by_day(calendar, low, high)
+    assert calendar.working_days_between(high, low) == -count_day_by_day(calendar, low, high)
+
+
+def test_a_changed_table_is_counted_at_once():
+    from agencies.calendar import working_calendar
+
+    before = working_calendar().working_days_between(D(2027, 1, 1), D(2027, 1, 31))
+    CalendarDay.objects.create(date=D(2027, 1, 4), is_working_day=False, name="停工")  # a Monday
+    assert working_calendar().working_days_between(D(2027, 1, 1), D(2027, 1, 31)) == before - 1
