@@ -273,17 +273,28 @@ def _finding_counts(period: Period) -> dict:
 
 
 def findings_by_month_and_district(user, prefix: str, period: Period) -> list[dict]:
-    """One row per (month, district) with the 4.1 counts: the monthly trend, the district table and the totals."""
+    """One row per (month, district, domain) with the 4.1 counts: the monthly trend, the district table, the
+    domain breakdown and the totals all come from this one scan of the findings."""
     return list(_findings_in_period(user, prefix, period)
                 .annotate(month=ExtractMonth("day"), district=Substr("region_code", 1, DISTRICT_CODE_LENGTH),
                           closed_on=TruncDate("closed_at"))
-                .values("month", "district").annotate(**_finding_counts(period)).order_by("month", "district"))
+                .values("month", "district", "domain__name", "domain__code").annotate(**_finding_counts(period))
+                .order_by("month", "district", "domain__code"))
+
+
+def domain_totals(finding_rows: list[dict]) -> list[dict]:
+    """Found and rectified per supervision domain, most found first."""
+    totals = {}
+    for r in finding_rows:
+        t = totals.setdefault(r["domain__code"], {"domain__name": r["domain__name"], "domain__code": r["domain__code"],
+                                                  "found": 0, "rectified": 0})
+        t["found"] += r["found"]
+        t["rectified"] += r["rectified"]
+    return sorted(totals.values(), key=lambda t: (-t["found"], t["domain__code"]))
 
 
 def findings_by_domain(user, prefix: str, period: Period) -> list[dict]:
-    return list(_findings_in_period(user, prefix, period).values("domain__name", "domain__code")
-                .annotate(found=Count("pk"), rectified=Count("pk", filter=Q(state=FindingState.CLOSED)))
-                .order_by("-found", "domain__code"))
+    return domain_totals(findings_by_month_and_district(user, prefix, period))
 
 
 def hazards(rows: list[dict], by_domain: list[dict]) -> Hazards:
@@ -540,7 +551,7 @@ def build_dashboard(user, jurisdiction: Jurisdiction, period: Period) -> Dashboa
         user_id=user.pk, jurisdiction=jurisdiction, period=period,
         onsite=onsite_checks_after_filing(user, prefix, period), leads=lead_checks(user, prefix, period),
         districts=_district_rows(user, prefix, period, finding_rows),
-        hazards=hazards(finding_rows, findings_by_domain(user, prefix, period)),
+        hazards=hazards(finding_rows, domain_totals(finding_rows)),
         enforcement=enforcement(user, prefix, period), lists=lists_published(user, prefix, period),
         filings=filings_handled(user, prefix, period),
         months=_month_rows(finding_rows, inspections_by_month(user, prefix, period), complaints_per_month),
