@@ -1,4 +1,5 @@
 """The error answers of the OpenAPI schema: every operation states the 4xx it can give, with their body.
+(And an optional query parameter with a fixed set of values may also be sent empty, meaning "not given".)
 
 drf-spectacular documents only the success answer unless a view says more. The portal's answers follow from
 DRF's machinery, so they are declared here once, from what each operation takes (parameters, a body, a login):
@@ -47,6 +48,15 @@ def _error_codes(path: str, method: str, operation: dict) -> dict[str, str]:
     return codes
 
 
+def _allow_empty_choices(operation: dict) -> None:
+    # An optional query parameter sent empty (`?status=`, as an HTML filter form sends "all") means "not given"
+    # to django-filter and to `action`: the enum says so.
+    for parameter in operation.get("parameters", []):
+        enum = parameter.get("schema", {}).get("enum")
+        if parameter.get("in") == "query" and not parameter.get("required") and enum and "" not in enum:
+            parameter["schema"]["enum"] = [*enum, ""]
+
+
 def declare_error_responses(result, generator, request, public):
     """drf-spectacular postprocessing hook (SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"])."""
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
@@ -56,6 +66,7 @@ def declare_error_responses(result, generator, request, public):
         for method, operation in operations.items():
             if method not in HTTP_METHODS:
                 continue
+            _allow_empty_choices(operation)
             responses = operation.setdefault("responses", {})
             for code, description in _error_codes(path, method, operation).items():
                 body = "ValidationError" if code == "400" else "Error"
