@@ -65,7 +65,8 @@ def _candidates(q: str, chosen_id):
 def complaint_form(request):
     """GET shows the form (with `?q=` the directory search); POST submits. The secret is shown once, on the
     answer to this POST — it is never stored readable, so a reload cannot show it again."""
-    q = (request.GET.get("q") or request.POST.get("q") or "").strip()
+    # A search term, not stored: a NUL byte (which PostgreSQL refuses in text) is dropped, not an error.
+    q = (request.GET.get("q") or request.POST.get("q") or "").replace("\x00", "").strip()
     searching = request.method == "POST" and request.POST.get("step") == "search"
     if searching:  # the directory search inside the form: keep what was typed, judge nothing yet
         form = ComplaintForm(initial=request.POST.dict())

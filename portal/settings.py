@@ -232,6 +232,9 @@ SPECTACULAR_SETTINGS = {
         "ComplaintStateEnum": "complaints.choices.ComplaintState",
         "ComplaintOutcomeEnum": "complaints.choices.Outcome",
     },
+    # Every operation declares the 4xx answers it can give (agencies/api/schema.py).
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                             "agencies.api.schema.declare_error_responses"],
 }
 
 # Celery: eager on the embedded default, Redis in production and CI.

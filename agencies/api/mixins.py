@@ -14,7 +14,7 @@ class RestrictedViewSetMixin:
     """Every regulated API view reads through `restrict(user, action)`; out-of-scope records answer 404."""
 
     def get_action_param(self) -> str:
-        action = self.request.query_params.get("action", Action.VIEW)
+        action = self.request.query_params.get("action") or Action.VIEW  # empty, like every filter: the default
         if action not in Action.values:
             raise ValidationError({"action": [_("未知操作“%(action)s”；可选：%(choices)s。") % {
                 "action": action, "choices": ", ".join(Action.values)}]})

@@ -14,6 +14,9 @@ class ComplaintSerializer(serializers.ModelSerializer):
     domain = serializers.SlugRelatedField(slug_field="code", read_only=True)
     supervision_domain = serializers.SlugRelatedField(slug_field="code", read_only=True)
     complainant = serializers.SerializerMethodField()
+    # Empty until the complaint is answered. Declared: a read-only model field loses `allow_blank`, and the
+    # schema would then promise one of the outcomes on every complaint.
+    outcome = serializers.ChoiceField(choices=Outcome.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = Complaint

@@ -6,7 +6,7 @@ department took the complaint in or handles it, and each unmasked read leaves an
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
@@ -97,7 +97,9 @@ class PublicComplaintViewSet(viewsets.ViewSet):
     authentication_classes = []
     serializer_class = SubmitSerializer
 
-    @extend_schema(request=SubmitSerializer, responses={201: SubmittedSerializer, 200: SubmittedSerializer})
+    @extend_schema(request=SubmitSerializer, responses={
+        201: SubmittedSerializer, 200: OpenApiResponse(SubmittedSerializer, description="Already submitted."),
+        429: OpenApiResponse(description="Too many submissions from this address; retry later.")})
     def create(self, request):
         if antiabuse.rate_limited("submit", antiabuse.client_key(request)):
             return Response({"detail": "提交过于频繁，请稍后再试。"}, status=status.HTTP_429_TOO_MANY_REQUESTS)
@@ -117,7 +119,10 @@ class PublicComplaintViewSet(viewsets.ViewSet):
         question, token = antiabuse.new_captcha()
         return Response({"question": question, "token": token})
 
-    @extend_schema(request=TrackSerializer, responses=PublicComplaintSerializer)
+    @extend_schema(request=TrackSerializer, responses={
+        200: PublicComplaintSerializer,
+        404: OpenApiResponse(description="No complaint with this code and secret."),
+        429: OpenApiResponse(description="Too many look-ups from this address; retry later.")})
     @action(detail=False, methods=["post"])
     def track(self, request):
         if antiabuse.rate_limited("track", antiabuse.client_key(request)):

@@ -16,6 +16,7 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from agencies.api.mixins import ACTION_PARAMETER, RestrictedViewSetMixin
 from agencies.choices import Action
@@ -307,17 +308,22 @@ class FindingListViewSet(viewsets.GenericViewSet):
 
     serializer_class = ListRowSerializer
     lookup_field = "kind"
-    lookup_value_regex = "|".join(lists.TITLES)
+    lookup_value_regex = "(?:{})".format("|".join(lists.TITLES))  # grouped: the schema anchors it as ^…$
     filter_backends = []
+
+    @property
+    def pagination_class(self):
+        # The index of the three lists is three rows, unpaginated; the rows of a list are paginated.
+        return None if self.action == "list" else api_settings.DEFAULT_PAGINATION_CLASS
 
     @extend_schema(responses=ListKindSerializer(many=True))
     def list(self, request):
         return Response([{"kind": k, "title": str(v)} for k, v in lists.TITLES.items()])
 
-    @extend_schema(parameters=LIST_FILTERS, responses=ListRowSerializer(many=True), operation_id="finding_lists_rows")
+    @extend_schema(parameters=[*LIST_FILTERS, OpenApiParameter("kind", str, OpenApiParameter.PATH,
+                                                               enum=[*lists.TITLES])],
+                   responses=ListRowSerializer(many=True), operation_id="finding_lists_rows")
     def retrieve(self, request, kind=None):
-        from rest_framework.settings import api_settings
-
         from ..forms.findings import ListFilterForm
 
         if kind not in lists.TITLES:
@@ -328,7 +334,7 @@ class FindingListViewSet(viewsets.GenericViewSet):
         filters = {k: form.cleaned_data.get(k) for k in ("district", "domain", "department", "institution")} \
             if request.query_params else {}
         queryset = lists.list_queryset(request.user, kind, **filters)
-        paginator = api_settings.DEFAULT_PAGINATION_CLASS()
+        paginator = self.paginator
         page = paginator.paginate_queryset(queryset, request, view=self)
         cols = lists.columns(kind)
         data = [{"finding": f.pk, "institution": f.institution_id, "domain": f.domain.code,

@@ -1,5 +1,7 @@
 import django_filters
+from django import forms
 from django.core.validators import RegexValidator
+from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
@@ -9,6 +11,26 @@ from agencies.models import Region
 
 from ..choices import InstitutionStatus
 from ..models import Institution
+
+
+class StrictBooleanField(forms.Field):
+    """`true`/`false` (or `1`/`0`); absent or empty: no filter. Anything else is an error naming the parameter —
+    django-filter's own boolean field reads it as "no filter" and lists every institution."""
+
+    widget = forms.TextInput
+    VALUES = {"true": True, "1": True, "false": False, "0": False}
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        try:
+            return self.VALUES[str(value).strip().lower()]
+        except KeyError:
+            raise forms.ValidationError(_("须为 true 或 false。"), code="invalid") from None
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
 
 
 class InstitutionFilterSet(django_filters.FilterSet):
@@ -23,6 +45,7 @@ class InstitutionFilterSet(django_filters.FilterSet):
         model = Institution
         # The facts are booleans: `?medical_insurance_designated=true` and so on.
         fields = ["region", "region_code", "status", "q", *InstitutionFact.values]
+        filter_overrides = {models.BooleanField: {"filter_class": StrictBooleanFilter}}
 
     def filter_region_code(self, queryset, name, value):
         # A range rather than LIKE 'x%': a plain b-tree index answers it on PostgreSQL whatever the collation.

@@ -50,7 +50,8 @@ def published_about(institution_ids) -> dict:
 
 @require_GET
 def public_search(request):
-    q = request.GET.get("q", "").strip()[:MAX_QUERY]
+    # A NUL byte (which PostgreSQL refuses in text) is dropped from the search term, not an error.
+    q = request.GET.get("q", "").replace("\x00", "").strip()[:MAX_QUERY]
     page, district = None, None
     if q:
         found, district = search_institutions(q)

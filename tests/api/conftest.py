@@ -1,7 +1,10 @@
-"""Helpers for the API tests: token-authenticated clients and walking every page of a list."""
+"""Helpers for the API tests: token-authenticated clients, walking every page of a list, and the fixtures and
+figures of the fuzzing (fuzz.py)."""
 
 import pytest
 from django.conf import settings
+from django.core import signals
+from django.db import close_old_connections
 from rest_framework.test import APIClient
 
 
@@ -36,3 +39,47 @@ def fetch_all(client, url, params=None) -> list[dict]:
         raise AssertionError(f"{url}: more than 100 pages")
     assert len(rows) == body["count"], f"{url}: {len(rows)} rows walked, count says {body['count']}"
     return rows
+
+
+
+@pytest.fixture
+def in_process(db):
+    """Requests through the WSGI app share the test's connection and its transaction.
+
+    Django's handler closes the connection at every request's end (close_old_connections); inside the test
+    transaction that would abort it. Django's own test client disconnects the same receiver.
+    """
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def fuzz_stats(record_property):
+    """How many cases this item (one operation, one role) sent; the terminal summary adds them up per role."""
+    stats = {"cases": 0}
+    record_property("fuzz", stats)  # serialized with the report, after the last case
+    return stats
+
+def pytest_terminal_summary(terminalreporter):
+    """The fuzzing figures (tests/api/fuzz.py): per role, the operations and cases tried and the failures."""
+    roles = {}
+    for outcome in ("passed", "failed"):
+        for report in terminalreporter.stats.get(outcome, []):
+            if getattr(report, "when", None) != "call":
+                continue
+            for name, stats in getattr(report, "user_properties", []):
+                if name == "fuzz" and "role" in stats:
+                    row = roles.setdefault(stats["role"], {"operations": 0, "cases": 0, "failures": 0})
+                    row["operations"] += 1
+                    row["cases"] += stats["cases"]
+                    row["failures"] += outcome == "failed"
+    if roles:
+        terminalreporter.section("API fuzzing (schemathesis)")
+        for role, row in sorted(roles.items()):
+            terminalreporter.line(f"{role:>14}: {row['operations']} operations, {row['cases']} cases, "
+                                  f"{row['failures']} failed")

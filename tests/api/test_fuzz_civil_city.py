@@ -1,0 +1,10 @@
+"""Fuzzing every API operation signed in as civil_city (tests/api/fuzz.py)."""
+
+import pytest
+
+from .fuzz import OPERATIONS, fuzz
+
+
+@pytest.mark.parametrize("operation", **OPERATIONS)
+def test_api_as_civil_city(operation, in_process, fuzz_stats):
+    fuzz(operation, "civil_city", fuzz_stats)
