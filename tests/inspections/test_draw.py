@@ -22,6 +22,7 @@ from inspections.draw import (
     Inspector,
     canonical_input,
     commitment,
+    run_committed_draw,
     run_draw,
     verify_draw,
 )
@@ -122,6 +123,27 @@ def test_equal_keys_fall_back_to_institution_id_as_specified(monkeypatch):
     rules = DrawRules(count=120, uninspected_first=True)
     result = run_draw(SEED, candidates, inspectors, [], rules)
     assert result.institutions == _specification_order(SEED, candidates, inspectors, [], rules)
+
+
+def test_a_committed_document_runs_to_the_same_result_as_its_objects():
+    input_bytes = canonical_input(*_population())
+    assert run_committed_draw(SEED, input_bytes).published_bytes() == run_draw(SEED, *_population()).published_bytes()
+
+
+@pytest.mark.parametrize("tamper", [
+    lambda doc: doc.replace(b'{"active"', b'{ "active"', 1),  # not canonical
+    lambda doc: doc.replace(b'"weight":"1.000000"', b'"weight":"1.0"'),  # not a committed weight
+    lambda doc: doc.replace(b'"weight":"1.000000"', b'"weight":"0.000000"'),
+    lambda doc: doc.replace(b'"institution_id":102', b'"institution_id":101'),  # a repeated id
+    lambda doc: doc.replace(b'"team_size_min":2', b'"team_size_min":1'),
+    lambda doc: doc[:-1],
+])
+def test_a_committed_document_that_canonical_input_could_not_have_written_is_refused(tamper):
+    input_bytes = canonical_input(*_population())
+    tampered = tamper(input_bytes)
+    assert tampered != input_bytes
+    with pytest.raises(DrawInputError):
+        run_committed_draw(SEED, tampered)
 
 
 def test_commitment_binds_seed_input_and_algorithm():
