@@ -144,7 +144,7 @@ def public_draw_assignments():
 def draw_assignments(draw, *, with_names: bool = True):
     """The drawn institutions of a draw with their teams, in drawn order: a fixed number of queries whatever
     the size. `with_names=False` for the public, which sees departments and inspector numbers, not people."""
-    related = ["inspectors__department", "required_departments"]
+    related = ["inspectors__department", "draw__required_departments"]
     if with_names:
         related.append("inspectors__staff__user")
     return draw.assignments.select_related("institution").prefetch_related(*related).order_by("position")

@@ -215,7 +215,8 @@ def draw_execute(actor, draw: Draw) -> Draw:
     draw.executed_at = timezone.now()
     draw.save(update_fields=["state", "result_json", "result_hash", "executed_by", "executed_at"])
 
-    _write_assignments(draw, result.teams, json.loads(draw.input_json)["rules"]["required_department_ids"])
+    _write_assignments(draw, result.teams)
+    draw.required_departments.set(json.loads(draw.input_json)["rules"]["required_department_ids"])
 
     audit_record(actor, "draw.execute", draw, before=before, after={**_draw_state(draw),
                                                                     "institutions": len(result.institutions)})
@@ -223,14 +224,13 @@ def draw_execute(actor, draw: Draw) -> Draw:
     return draw
 
 
-def _write_assignments(draw: Draw, teams, required_department_ids: list[int], *, portable: bool = False) -> None:
-    """One DrawAssignment per drawn institution (`position` from 1, in drawn order), its team and the plan's
-    required departments — as rows, not model instances: a province's 9,000 assignments and 90,000 team rows
-    through `bulk_create` cost seconds of instance building alone. PostgreSQL takes them in one statement from
-    arrays; other databases (the SQLite of development) row by row."""
+def _write_assignments(draw: Draw, teams, *, portable: bool = False) -> None:
+    """One DrawAssignment per drawn institution (`position` from 1, in drawn order) and its team — as rows, not
+    model instances: a province's 9,000 assignments and 45,000 team members through `bulk_create` cost seconds
+    of instance building alone. PostgreSQL takes them in one statement from arrays; other databases (the
+    SQLite of development) row by row."""
     assignment_table = DrawAssignment._meta.db_table
     team_table = DrawAssignment.inspectors.through._meta.db_table
-    department_table = DrawAssignment.required_departments.through._meta.db_table
     positions = list(range(1, len(teams) + 1))
     institution_ids = [institution_id for institution_id, _team in teams]
     team_positions = [position for position, (_i, team) in zip(positions, teams, strict=True) for _ in team]
@@ -243,24 +243,18 @@ def _write_assignments(draw: Draw, teams, required_department_ids: list[int], *,
                     SELECT %s, position, institution_id FROM unnest(%s::integer[], %s::bigint[])
                         AS drawn (position, institution_id)
                     RETURNING id, position
-                ), team AS (
-                    INSERT INTO {team_table} (drawassignment_id, inspector_id)
-                    SELECT assignment.id, member.inspector_id
-                    FROM unnest(%s::integer[], %s::bigint[]) AS member (position, inspector_id)
-                    JOIN assignment USING (position)
                 )
-                INSERT INTO {department_table} (drawassignment_id, department_id)
-                SELECT assignment.id, required.department_id
-                FROM assignment CROSS JOIN unnest(%s::bigint[]) AS required (department_id)
-                """, [draw.pk, positions, institution_ids, team_positions, inspector_ids, required_department_ids])
+                INSERT INTO {team_table} (drawassignment_id, inspector_id)
+                SELECT assignment.id, member.inspector_id
+                FROM unnest(%s::integer[], %s::bigint[]) AS member (position, inspector_id)
+                JOIN assignment USING (position)
+                """, [draw.pk, positions, institution_ids, team_positions, inspector_ids])
             return
         cursor.executemany(f"INSERT INTO {assignment_table} (draw_id, position, institution_id) VALUES (%s, %s, %s)",
                            [(draw.pk, p, i) for p, i in zip(positions, institution_ids, strict=True)])
         assignment_of = dict(DrawAssignment.objects.filter(draw=draw).values_list("position", "pk"))
         cursor.executemany(f"INSERT INTO {team_table} (drawassignment_id, inspector_id) VALUES (%s, %s)",
                            [(assignment_of[p], i) for p, i in zip(team_positions, inspector_ids, strict=True)])
-        cursor.executemany(f"INSERT INTO {department_table} (drawassignment_id, department_id) VALUES (%s, %s)",
-                           [(assignment_of[p], d) for p in positions for d in required_department_ids])
 
 
 def require_draw_operator(actor, plan: InspectionPlan) -> None:
@@ -305,10 +299,11 @@ def inspections_schedule_from_draw(draw_id: int, progress=None) -> list[int]:
     draw = Draw.objects.select_related("plan__lead_department", "executed_by").get(pk=draw_id)
     if draw.state != DrawState.EXECUTED:
         return []
+    required = {d.pk for d in draw.required_departments.all()}
     scheduled_for = add_working_days(timezone.localdate(draw.executed_at), DRAWN_INSPECTION_WORKING_DAYS)
     created = []
     assignments = list(draw.assignments.filter(inspection__isnull=True).select_related("institution")
-                       .prefetch_related("inspectors", "required_departments").order_by("position"))
+                       .prefetch_related("inspectors").order_by("position"))
     for done, assignment in enumerate(assignments):
         if progress:
             progress(done, len(assignments))
@@ -319,8 +314,7 @@ def inspections_schedule_from_draw(draw_id: int, progress=None) -> list[int]:
                 if Inspection.objects.filter(assignment=locked).exists():
                     continue
                 inspectors = list(assignment.inspectors.all())
-                departments = {d.pk for d in assignment.required_departments.all()}
-                departments |= {i.department_id for i in inspectors}
+                departments = required | {i.department_id for i in inspectors}
                 inspection = inspection_create(
                     draw.executed_by, institution=assignment.institution, kind=InspectionKind.PLANNED,
                     lead_department=draw.plan.lead_department, departments=sorted(departments),
