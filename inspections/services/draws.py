@@ -28,7 +28,7 @@ from institutions.models import Institution
 
 from .. import draw as algorithm
 from ..choices import DRAW_TRANSITIONS, DrawState, PlanState
-from ..models import ChecklistItem, Draw, DrawAssignment, Inspection, InspectionPlan, InspectorConflict
+from ..models import ChecklistItem, Draw, DrawAssignment, Inspection, InspectionPlan, Inspector, InspectorConflict
 from ..selectors import eligible_inspectors, plan_candidate_rows
 from ..signals import draw_executed
 from .catalog import _require_civil_affairs
@@ -127,13 +127,19 @@ def draw_inputs(plan: InspectionPlan, *, count: int | None = None, team_size_min
         raise ValidationError({"team_size_min": _("检查组至少2名检查人员。")})
 
     departments = plan_departments(plan)
-    roster = list(eligible_inspectors(d.pk for d in departments))
+    # The roster as the draw reads it: ids, departments and domain codes, not a model per inspector with its
+    # staff account and domains.
+    roster = eligible_inspectors(d.pk for d in departments)
+    domains = {}
+    for inspector_id, code in Inspector.domains.through.objects.filter(inspector__in=roster.values("pk")) \
+            .values_list("inspector_id", "domain__code"):
+        domains.setdefault(inspector_id, set()).add(code)
+    inspectors = [algorithm.Inspector(pk, department_id, kind, frozenset(domains.get(pk, ())), active, external)
+                  for pk, department_id, kind, active, external in roster.values_list(
+                      "pk", "department_id", "department__kind__code", "active", "external")]
     candidates = [algorithm.Candidate(*row) for row in candidate_rows]
-    inspectors = [algorithm.Inspector(i.pk, i.department_id, i.department.kind.code,
-                                      frozenset(d.code for d in i.domains.all()), i.active, i.external)
-                  for i in roster]
     institution_ids = {c.institution_id for c in candidates}
-    conflicts = {(a, b) for a, b in InspectorConflict.objects.filter(inspector__in=roster)
+    conflicts = {(a, b) for a, b in InspectorConflict.objects.filter(inspector__in=roster.values("pk"))
                  .values_list("inspector_id", "institution_id") if b in institution_ids}
     required = required_departments(plan, departments)
     previous = {(a, b) for a, b in previous_pairs(plan) if b in institution_ids}
