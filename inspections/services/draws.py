@@ -9,8 +9,9 @@ institution. Both are atomic, row-locked, checked against `DRAW_TRANSITIONS` and
 in no audit row before it is revealed.
 
 Timing (measured on the 2-core build machine): run_draw over 5,000 candidates drawing 1,000, with 300
-inspectors, takes about 0.3 s, and all 64 institutions of the demo city 0.01 s — so the draw runs inside the
-request, not in Celery.
+inspectors, takes about 0.3 s, and all 64 institutions of the demo city 0.01 s; a province's commit and execute
+(45,000 candidates, 9,000 drawn, 1,005 inspectors) 2–3 s at load 4 — so the draw runs inside the request, not in
+Celery.
 """
 
 import json
