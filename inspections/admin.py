@@ -244,7 +244,7 @@ class InspectionPlanAdmin(admin.ModelAdmin):
 class DrawAssignmentInline(admin.TabularInline):
     model = DrawAssignment
     extra = 0
-    fields = ["position", "institution", "inspectors", "required_departments"]
+    fields = ["position", "institution", "inspectors"]
     readonly_fields = fields
     can_delete = False
 
@@ -261,8 +261,8 @@ class DrawAdmin(admin.ModelAdmin):
     list_filter = ["state"]
     list_select_related = ["plan"]
     fields = ["plan", "number", "state", "algorithm", "seed_hash", "input_hash", "commitment_hash", "input_json",
-              "revealed_seed", "result_json", "result_hash", "committed_by", "committed_at", "executed_by",
-              "executed_at"]
+              "revealed_seed", "result_json", "result_hash", "required_departments", "committed_by", "committed_at",
+              "executed_by", "executed_at"]
     readonly_fields = fields
     inlines = [DrawAssignmentInline]
 

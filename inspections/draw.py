@@ -38,8 +38,11 @@ Randomness (algorithm ``draw-v1``)
 from __future__ import annotations
 
 import bisect
+import functools
 import hashlib
+import heapq
 import hmac
+import itertools
 import json
 import secrets
 from collections.abc import Iterable, Mapping
@@ -147,6 +150,13 @@ def _canonical_json(obj) -> bytes:
 
 
 def _weight_decimal(weight) -> Decimal:
+    try:
+        return _weight_decimal_of(weight)
+    except TypeError:  # unhashable: not a number either, and the uncached path says so
+        return _weight_decimal_uncached(weight)
+
+
+def _weight_decimal_uncached(weight) -> Decimal:
     # repr() of a float is its shortest round-tripping form, so 0.1 commits as "0.100000", not 0.1000000000000000055.
     try:
         d = Decimal(repr(weight)) if isinstance(weight, float) else Decimal(weight)
@@ -156,6 +166,11 @@ def _weight_decimal(weight) -> Decimal:
     if not q.is_finite() or q <= 0:
         raise DrawInputError(f"weight {weight!r} must be > 0 at {WEIGHT_PLACES} decimals")
     return q
+
+
+# A province's candidates share a handful of weights: quantize each once, not 45,000 times. typed: 1.0 and
+# Decimal("1.0") are equal keys otherwise (harmless, same quantum, but one should not stand in for the other).
+_weight_decimal_of = functools.lru_cache(maxsize=4096, typed=True)(_weight_decimal_uncached)
 
 
 def _unique(items, key, what):
@@ -228,16 +243,19 @@ class Drbg:
     """HMAC-SHA256 in counter mode; see the module docstring for the exact construction."""
 
     def __init__(self, secret_seed: bytes, input_hash: bytes):
-        self._key = hmac.new(secret_seed, b"draw-v1/drbg" + input_hash, hashlib.sha256).digest()
+        self._key = hmac.digest(secret_seed, b"draw-v1/drbg" + input_hash, "sha256")
         self._counter = 0
         self._buffer = b""
+        self._position = 0  # bytes of the buffer already read
 
     def read(self, n: int) -> bytes:
-        while len(self._buffer) < n:
-            block = hmac.new(self._key, self._counter.to_bytes(8, "big"), hashlib.sha256).digest()
+        while len(self._buffer) - self._position < n:
+            block = hmac.digest(self._key, self._counter.to_bytes(8, "big"), "sha256")
             self._counter += 1
-            self._buffer += block
-        out, self._buffer = self._buffer[:n], self._buffer[n:]
+            self._buffer = self._buffer[self._position:] + block
+            self._position = 0
+        out = self._buffer[self._position:self._position + n]
+        self._position += n
         return out
 
     def u64(self) -> int:
@@ -256,6 +274,40 @@ class Drbg:
 def _es_key(r: int, weight: Decimal) -> Decimal:
     u = _DEC.divide(Decimal(2 * r + 1), _TWO_65)
     return _DEC.divide(_DEC.minus(_DEC.ln(u)), weight)
+
+
+def _drawn_institutions(candidates, rng: Drbg, count: int, uninspected_first: bool) -> list[int]:
+    """The first ``count`` candidates in the specification's order: group (the uninspected first when asked),
+    then key ascending, then institution id.
+
+    Only the keys that order needs are computed (a province: 45,000 candidates, 9,000 drawn, a 50-digit ``ln``
+    each). Candidates of one group and one weight form a class whose key order is known without a key: a
+    larger ``r`` means a larger ``u`` and so a smaller key. Every step of the key is correctly rounded, hence
+    monotone, and strictly so here — neighbouring ``u`` differ by at least 1e-19 relatively in ``u`` and in
+    ``-ln(u)``, far above the 1e-49 resolution of 50 digits — so within a class the order is ``r`` descending,
+    then id. A heap merges the classes, comparing the exact keys of their heads only: the keys computed are
+    the drawn ones plus one head per class, and the order is the specification's bit for bit."""
+    classes: dict[tuple[bool, str], list[tuple[int, int]]] = {}
+    for c in candidates:  # already in ascending institution id: the stream order is fixed
+        later = bool(c["inspected_this_year"]) if uninspected_first else False
+        classes.setdefault((later, c["weight"]), []).append((-rng.u64(), c["institution_id"]))
+    heap = []
+    for (later, weight), members in classes.items():
+        members.sort()  # r descending, then id
+        weight = Decimal(weight)
+        r, inst = -members[0][0], members[0][1]
+        heap.append((later, _es_key(r, weight), inst, weight, members, 0))
+    heapq.heapify(heap)  # (group, key, id) decide; ids are unique, so the tail is never compared
+    drawn = []
+    while heap and len(drawn) < count:
+        later, _key, inst, weight, members, position = heap[0]
+        drawn.append(inst)
+        if position + 1 < len(members):
+            minus_r, next_inst = members[position + 1]
+            heapq.heapreplace(heap, (later, _es_key(-minus_r, weight), next_inst, weight, members, position + 1))
+        else:
+            heapq.heappop(heap)
+    return drawn
 
 
 class _Loads:
@@ -303,13 +355,7 @@ def _draw(secret_seed: bytes, doc: dict, input_digest: bytes):
     rng = Drbg(secret_seed, input_digest)
     rules = doc["rules"]
 
-    keyed = []
-    for c in doc["candidates"]:  # already in ascending institution id: the stream order is fixed
-        key = _es_key(rng.u64(), Decimal(c["weight"]))
-        keyed.append((not c["inspected_this_year"] if rules["uninspected_first"] else True, key, c["institution_id"]))
-    # Group first (uninspected before inspected when asked), then key ascending, then id.
-    keyed.sort(key=lambda t: (not t[0], t[1], t[2]))
-    drawn = [inst for _, _, inst in keyed[: min(rules["count"], len(keyed))]]
+    drawn = _drawn_institutions(doc["candidates"], rng, rules["count"], rules["uninspected_first"])
 
     inspectors = {i["id"]: i for i in doc["inspectors"]}
     blocked = {}  # institution -> inspectors it may not get (declared conflicts, the previous draw's pairs)
@@ -368,6 +414,36 @@ def run_draw(
     doc = _input_document(candidates, inspectors, conflicts, rules)
     input_bytes = _canonical_json(doc)
     commit = commitment(secret_seed, input_bytes)
+    institutions, teams = _draw(secret_seed, doc, bytes.fromhex(commit["input_hash"]))
+    body = _result_body(commit, institutions, teams)
+    return DrawResult(institutions, teams, commit, _sha256_hex(_canonical_json(body)))
+
+
+def run_committed_draw(secret_seed: bytes, input_bytes: bytes) -> DrawResult:
+    """``run_draw`` on a stored canonical input document: the same result, without decoding 45,000 candidates
+    to objects and encoding them back (what executing a committed draw needs; ``verify_draw`` still takes
+    the long way from objects). Bytes that are not a canonical document are refused with ``DrawInputError``:
+    re-encoding must give them back, ids must ascend without repeats, weights must be committed 6-decimal
+    values > 0 and the rules valid — what ``canonical_input`` would have guaranteed."""
+    try:
+        doc = json.loads(input_bytes)
+        canonical = _canonical_json(doc) == bytes(input_bytes)
+        candidate_ids = [c["institution_id"] for c in doc["candidates"]]
+        inspector_ids = [i["id"] for i in doc["inspectors"]]
+        weights = {c["weight"] for c in doc["candidates"]}
+        r = doc["rules"]
+        DrawRules(count=r["count"], team_size_min=r["team_size_min"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise DrawInputError(f"input document is malformed: {exc!r}") from exc
+    if not canonical:
+        raise DrawInputError("input document is not in canonical form")
+    for what, ids in (("institution_id", candidate_ids), ("inspector id", inspector_ids)):
+        if not all(isinstance(i, int) for i in ids) or any(i >= j for i, j in itertools.pairwise(ids)):
+            raise DrawInputError(f"{what}s must be integers, ascending without repeats")
+    for weight in weights:  # a handful of distinct values
+        if not isinstance(weight, str) or str(_weight_decimal(weight)) != weight:
+            raise DrawInputError(f"weight {weight!r} is not a committed {WEIGHT_PLACES}-decimal value")
+    commit = commitment(secret_seed, bytes(input_bytes))
     institutions, teams = _draw(secret_seed, doc, bytes.fromhex(commit["input_hash"]))
     body = _result_body(commit, institutions, teams)
     return DrawResult(institutions, teams, commit, _sha256_hex(_canonical_json(body)))
@@ -467,6 +543,7 @@ __all__ = [
     "inputs_from_canonical",
     "commitment",
     "new_seed",
+    "run_committed_draw",
     "run_draw",
     "verify_draw",
 ]

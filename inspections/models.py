@@ -672,6 +672,10 @@ class Draw(models.Model):
     executed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("抽取人"), null=True, blank=True,
                                     on_delete=models.SET_NULL, related_name="+")
     executed_at = models.DateTimeField(_("抽取时间"), null=True, blank=True)
+    # The committed rules' required_department_ids, stored at execution: every team of the draw includes one of
+    # their inspectors. Once per draw, not per drawn institution (a province's draw: 5 rows, not 45,000).
+    required_departments = models.ManyToManyField(Department, verbose_name=_("须参加的部门"), blank=True,
+                                                  related_name="+")
 
     class Meta:
         ordering = ["-committed_at", "-id"]
@@ -718,8 +722,6 @@ class DrawAssignment(models.Model):
     institution = models.ForeignKey("institutions.Institution", verbose_name=_("养老机构"), on_delete=models.PROTECT,
                                     related_name="draw_assignments")
     inspectors = models.ManyToManyField(Inspector, verbose_name=_("检查人员"), related_name="draw_assignments")
-    required_departments = models.ManyToManyField(Department, verbose_name=_("须参加的部门"), blank=True,
-                                                  related_name="+")
 
     class Meta:
         ordering = ["draw", "position"]

@@ -43,12 +43,16 @@ class DrawCommitSerializer(serializers.Serializer):
 class AssignmentSerializer(serializers.ModelSerializer):
     institution_name = serializers.CharField(source="institution.name")
     inspectors = serializers.SerializerMethodField()
-    required_departments = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    required_departments = serializers.SerializerMethodField()
 
     class Meta:
         model = DrawAssignment
         fields = ["position", "institution", "institution_name", "inspectors", "required_departments"]
         read_only_fields = fields
+
+    def get_required_departments(self, obj) -> list[int]:
+        # The draw's, the same for each of its teams (`draw_assignments` prefetches them once).
+        return [d.pk for d in obj.draw.required_departments.all()]
 
     def get_inspectors(self, obj) -> list[dict]:
         # Ids and departments, as in the committed input; the staff API adds the names.

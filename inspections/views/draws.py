@@ -26,7 +26,7 @@ from ..models import Draw, InspectionPlan
 from ..selectors import (
     draw_assignments,
     draw_summary,
-    plan_candidates,
+    plan_candidate_rows,
     plans_visible_to,
     public_draws,
     public_plans,
@@ -104,7 +104,7 @@ def plan_detail(request, pk):
         # As the plan's year runs out (its last quarter), the not-yet-inspected come first by default, so that
         # every institution is inspected at least once that year (seed 002 二(二)3).
         commit_form = DrawCommitForm(initial={
-            "count": max(1, default_count(plan, len(plan_candidates(plan)))),
+            "count": max(1, default_count(plan, len(plan_candidate_rows(plan)))),
             "uninspected_first": timezone.localdate() >= dt.date(plan.year, 10, 1)})
     return render(request, "inspections/draws/plan_detail.html", {
         "plan": plan, "draws": draws, "open_draw": open_draw, "operator": operator, "commit_form": commit_form,

@@ -50,6 +50,9 @@ def test_commit_and_execute_through_the_api(api, plan):
     body = response.json()
     assert body["state"] == "executed" and body["seed"] == draw.secret_seed
     assert len(body["assignments"]) == 1 and body["assignments"][0]["inspectors"][0]["name"]
+    # Kept once per draw, still shown with each team as before.
+    assert body["assignments"][0]["required_departments"] == json.loads(draw.input_json)["rules"][
+        "required_department_ids"] != []
     assert body["result"]["result_hash"] == body["result_hash"]
 
     again = client.post(f"/api/v1/draws/{draw.pk}/execute/")

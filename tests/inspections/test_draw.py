@@ -22,6 +22,7 @@ from inspections.draw import (
     Inspector,
     canonical_input,
     commitment,
+    run_committed_draw,
     run_draw,
     verify_draw,
 )
@@ -81,6 +82,68 @@ def test_draw_v1_golden_vector():
     assert result.teams == ((101, (2, 4)), (104, (1, 4)), (103, (1, 3)))
     assert result.commitment["commitment_hash"] == "a783f4dca06438f2c9d0549c69a9db9adeb8275acc103d73b922de83c7e3cf86"
     assert result.result_hash == "14fa040bf70d7662d07524d04a4dafc7c77545f3b92599e9b93d2811998e0ca0"
+
+
+def _specification_order(secret_seed, candidates, inspectors, conflicts, rules) -> tuple[int, ...]:
+    """The institutions as draw-v1's text orders them: every candidate's key, one full sort."""
+    from decimal import Decimal
+
+    from inspections.draw import _es_key, _input_document
+
+    doc = _input_document(candidates, inspectors, conflicts, rules)
+    rng = Drbg(secret_seed, hashlib.sha256(canonical_input(candidates, inspectors, conflicts, rules)).digest())
+    keyed = sorted(
+        (c["inspected_this_year"] if rules.uninspected_first else False, _es_key(rng.u64(), Decimal(c["weight"])),
+         c["institution_id"])
+        for c in doc["candidates"]
+    )
+    return tuple(inst for _, _, inst in keyed[: rules.count])
+
+
+@pytest.mark.parametrize("weights", [(1.0, 1.5, 3.0, 0.5), (1.0,), tuple(0.01 * n for n in range(1, 400))])
+@pytest.mark.parametrize("uninspected_first", [False, True])
+@pytest.mark.parametrize("share", [0.2, 1.0])
+def test_keys_computed_for_the_drawn_only_give_the_specifications_order(weights, uninspected_first, share):
+    # A province has a handful of weight classes and draws a fifth of its candidates; also: one class, a weight
+    # per candidate nearly, everyone drawn.
+    rnd = random.Random(f"{weights}{uninspected_first}{share}")
+    candidates = [Candidate(i, "d", rnd.choice(weights), rnd.random() < 0.3) for i in range(1, 2001)]
+    inspectors = [Inspector(1, 10, "civil_affairs"), Inspector(2, 10, "civil_affairs")]
+    rules = DrawRules(count=int(len(candidates) * share), uninspected_first=uninspected_first)
+    result = run_draw(SEED, candidates, inspectors, [], rules)
+    assert result.institutions == _specification_order(SEED, candidates, inspectors, [], rules)
+
+
+def test_equal_keys_fall_back_to_institution_id_as_specified(monkeypatch):
+    # A DRBG with only eight values makes equal keys common, within a weight class and across groups.
+    real_u64 = Drbg.u64
+    monkeypatch.setattr(Drbg, "u64", lambda self: (real_u64(self) % 8) << 61)
+    candidates = [Candidate(i, "d", (1.0, 2.0)[i % 2], i % 3 == 0) for i in range(1, 301)]
+    inspectors = [Inspector(1, 10, "civil_affairs"), Inspector(2, 10, "civil_affairs")]
+    rules = DrawRules(count=120, uninspected_first=True)
+    result = run_draw(SEED, candidates, inspectors, [], rules)
+    assert result.institutions == _specification_order(SEED, candidates, inspectors, [], rules)
+
+
+def test_a_committed_document_runs_to_the_same_result_as_its_objects():
+    input_bytes = canonical_input(*_population())
+    assert run_committed_draw(SEED, input_bytes).published_bytes() == run_draw(SEED, *_population()).published_bytes()
+
+
+@pytest.mark.parametrize("tamper", [
+    lambda doc: doc.replace(b'{"active"', b'{ "active"', 1),  # not canonical
+    lambda doc: doc.replace(b'"weight":"1.000000"', b'"weight":"1.0"'),  # not a committed weight
+    lambda doc: doc.replace(b'"weight":"1.000000"', b'"weight":"0.000000"'),
+    lambda doc: doc.replace(b'"institution_id":102', b'"institution_id":101'),  # a repeated id
+    lambda doc: doc.replace(b'"team_size_min":2', b'"team_size_min":1'),
+    lambda doc: doc[:-1],
+])
+def test_a_committed_document_that_canonical_input_could_not_have_written_is_refused(tamper):
+    input_bytes = canonical_input(*_population())
+    tampered = tamper(input_bytes)
+    assert tampered != input_bytes
+    with pytest.raises(DrawInputError):
+        run_committed_draw(SEED, tampered)
 
 
 def test_commitment_binds_seed_input_and_algorithm():

@@ -94,14 +94,37 @@ def test_commit_then_execute(users, plan, django_capture_on_commit_callbacks):
     assert draw.state == DrawState.EXECUTED and draw.revealed_seed == draw.secret_seed
     assert verify_stored_draw(draw).ok is True
     result = json.loads(draw.result_json)
-    assignments = list(draw.assignments.prefetch_related("inspectors", "required_departments"))
+    assignments = list(draw.assignments.prefetch_related("inspectors"))
     assert [a.institution_id for a in assignments] == result["institutions"]
     for assignment in assignments:
         team = list(assignment.inspectors.all())
         assert len(team) >= 2 and {i.department_id for i in team} >= required
-        assert {d.pk for d in assignment.required_departments.all()} == required
+    assert {d.pk for d in draw.required_departments.all()} == required
     execute_audit = AuditEvent.objects.get(verb="draw.execute", object_id=str(draw.pk))
     assert execute_audit.after["seed"] == draw.secret_seed and execute_audit.before["state"] == "committed"
+
+
+def _stored_assignments(draw):
+    return [(a.position, a.institution_id, tuple(sorted(i.pk for i in a.inspectors.all())))
+            for a in draw.assignments.prefetch_related("inspectors").order_by("position")]
+
+
+@pytest.mark.parametrize("portable", [False, True], ids=["one statement", "row by row"])
+def test_the_stored_assignments_are_the_published_result(users, plan, portable):
+    # Both ways of writing them (PostgreSQL's arrays, other databases' rows) store exactly the result's teams.
+    from inspections.services.draws import _write_assignments
+
+    draw = draw_execute(users["civil_heping"], draw_commit(users["civil_heping"], plan, seed=bytes(range(32))))
+    result = json.loads(draw.result_json)
+    expected = [(n, team["institution_id"], tuple(team["inspector_ids"]))
+                for n, team in enumerate(result["teams"], start=1)]
+    assert len(expected) == 2 and all(len(team) >= 2 for _n, _i, team in expected)
+    if portable:
+        draw.assignments.all().delete()
+        _write_assignments(draw, [(t["institution_id"], t["inspector_ids"]) for t in result["teams"]], portable=True)
+    assert _stored_assignments(draw) == expected
+    assert sorted(d.pk for d in draw.required_departments.all()) == json.loads(draw.input_json)["rules"][
+        "required_department_ids"]
 
 
 def test_execute_twice_gives_one_result_and_a_clear_error(users, plan):
