@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('agencies', '0007_background_jobs'),
-        ('inspections', '0008_merge_20261202_2333'),
+        ('inspections', '0009_draw_required_departments'),
         ('institutions', '0004_institution_risk_and_credit_list'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
