@@ -67,12 +67,30 @@ def test_institution_indicators_3_5_4_5_4_13_4_14(hand, users):
 
 def test_hazards_4_1(hand, users):
     period = past_year()
-    rows = dash.findings_by_month_and_district(users["admin"], TEST, period)
-    got = dash.hazards(rows, dash.findings_by_domain(users["admin"], TEST, period))
+    totals = dash.finding_totals(users["admin"], TEST, period)
+    got = dash.hazards(totals)
     # Found in 2025: fire (Mar, closed in time), food (May, major, closed late), building (Sep, open past its date).
     assert (got.found, got.major, got.rectified, got.rectified_on_time, got.overdue) == (3, 1, 2, 1, 1)
     assert sorted(got.by_domain) == sorted([("消防安全", 1, 1), ("食品安全", 1, 1), ("建筑安全", 1, 0)])
-    assert {(r["month"], r["found"]) for r in rows} == {(3, 1), (5, 1), (9, 1)}
+    assert {(m, c["found"]) for m, c in totals.by_month.items()} == {(3, 1), (5, 1), (9, 1)}
+
+
+def test_the_rollup_is_the_same_in_sql_and_in_python(users):
+    """GROUPING SETS on PostgreSQL, the Python rollup elsewhere: one answer, over the whole demo city."""
+    queryset = dash._finding_groups(users["admin"], "12", dash.period_for(timezone.localdate().year))
+    fine = list(queryset)
+    assert len({(r["month"], r["district"]) for r in fine}) > 1  # more than one group to roll up
+    in_python = dash._rolled_up_in_python(fine)
+    if connection.vendor != "postgresql":
+        pytest.skip("GROUPING SETS is PostgreSQL's; the Python rollup is what this database uses")
+
+    def keyed(rows):
+        return {tuple(r[g] for g in dash.FINDING_GRAINS): {k: r[k] for k in dash.FINDING_COUNTS} for r in rows}
+
+    def normalised(rows):  # EXTRACT gives PostgreSQL's numeric; the counts are what matter
+        return [{**r, "month": int(r["month"]) if r["month"] is not None else None} for r in rows]
+
+    assert keyed(normalised(dash._rolled_up_in_sql(queryset))) == keyed(normalised(in_python))
 
 
 def test_enforcement_lists_and_filings_4_2_4_3_4_12(hand, users):
