@@ -66,14 +66,10 @@ def outbox_add(task, *args, key: str = "") -> OutboxMessage | None:
 
 def dispatch(message_id: int) -> bool:
     """Queue the delivery; False when the broker cannot take it (the row stays pending for the sweep)."""
+    from .broker import publish
     from .tasks import deliver_outbox_message
 
-    try:
-        deliver_outbox_message.delay(message_id)
-    except Exception:  # kombu raises many kinds when Redis is away; eager mode, the delivery's own last error
-        logger.warning("outbox: message %s not queued, left for the sweep", message_id, exc_info=True)
-        return False
-    return True
+    return publish(deliver_outbox_message, message_id)
 
 
 def _task(name: str):

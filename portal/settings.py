@@ -259,6 +259,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 # outbox table (agencies.outbox, complaints' notifications) for the sweep.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2.0)
+# After a failed publish a process leaves its work to the sweeps this long before it tries the broker again
+# (agencies.broker): requests do not each wait for a broker that is down.
+BROKER_PAUSE_SECONDS = env.int("BROKER_PAUSE_SECONDS", default=10)
 CELERY_TIMEZONE = TIME_ZONE
 # Task modules beyond each app's tasks.py (autodiscovery finds only those), so real workers register them too.
 CELERY_IMPORTS = ["institutions.tasks.imports", "institutions.tasks.exports", "institutions.tasks.records",
@@ -290,6 +293,8 @@ INSPECTION_PUBLISH_WORKING_DAYS = env.int("INSPECTION_PUBLISH_WORKING_DAYS", def
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="noreply@localhost")
+# The directory of django.core.mail.backends.filebased.EmailBackend (a development choice, and the fault tests').
+EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(BASE_DIR / "var" / "mail"))
 # Where e-mailed notification links point (the portal's public address).
 PORTAL_BASE_URL = env("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 
