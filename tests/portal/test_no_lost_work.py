@@ -234,7 +234,7 @@ def test_a_filing_and_a_decision_while_redis_is_down_are_delivered_once_by_the_s
     approved = submitted_filing(account(users, HEXI))  # … another's is approved, below the fire standard
     filing_approve(users["civil_hexi"], approved, below_fire_standard=True)
     referral = referral_send(users["civil_heping"], finding, department("health"), ReferralKind.TRANSFER,
-                             "内设医务室药品管理不规范，属卫生健康部门职责")  # a decision: refer to the competent department
+                             "内设医务室药品管理不规范，属卫生健康部门职责")  # a decision: to the competent department
     down_seconds = time.monotonic() - started
     owed = OutboxMessage.objects.filter(id__gt=already).order_by("id")
     assert sorted(owed.values_list("task", "args")) == sorted([
