@@ -118,11 +118,14 @@ def test_the_sweep_waits_for_the_backoff_then_delivers(recipient, settings):
     settings.EMAIL_BACKEND = "tests.agencies.test_outbox.FailingBackend"
     settings.OUTBOX_BACKOFF_SECONDS = 30
     message = owe(mail_user, recipient)  # not delivered: no on_commit in this test transaction
+    before = timezone.now()
     with pytest.raises(Exception, match="SMTPServerDisconnected"):
         outbox_deliver(message.pk)
+    after = timezone.now()
     message.refresh_from_db()
     assert message.state == OutboxState.PENDING and message.attempts == 1
-    assert 29 <= (message.next_attempt_at - timezone.now()).total_seconds() <= 30
+    wait = dt.timedelta(seconds=30)
+    assert before + wait <= message.next_attempt_at <= after + wait
     assert outbox_sweep()["sent"] == 0 and message.pk not in outbox_due()  # not due yet
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     later = timezone.now() + dt.timedelta(seconds=31)
