@@ -30,6 +30,7 @@ from .models import (
     DepartmentKind,
     Domain,
     Duty,
+    OutboxMessage,
     Region,
     StaffProfile,
 )
@@ -407,3 +408,23 @@ class PortalUserAdmin(UserAdmin):
             audit_event(request.user, "auth.sessions_ended", "auth.user", user.pk,
                         after={"username": user.get_username(), "sessions": ended, "reason": "administrator"})
         self.message_user(request, gettext("已结束 %(n)d 个登录会话。") % {"n": total}, messages.SUCCESS)
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(admin.ModelAdmin):
+    """What is owed after a commit (agencies.outbox), read-only: a failed message shows its last error."""
+
+    list_display = ("id", "task", "args", "state", "attempts", "last_error", "created_at", "next_attempt_at",
+                    "sent_at")
+    list_filter = ("state", "task")
+    search_fields = ("task", "last_error")
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

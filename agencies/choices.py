@@ -82,6 +82,14 @@ class JobState(models.TextChoices):
     FAILED = "failed", _("失败")
 
 
+class OutboxState(models.TextChoices):
+    """An outbox message's life (agencies.outbox): pending until delivered once, or given up after the bound."""
+
+    PENDING = "pending", _("待发送")
+    SENT = "sent", _("已发送")
+    FAILED = "failed", _("发送失败")
+
+
 JOB_TRANSITIONS = {
     JobState.QUEUED: {JobState.RUNNING, JobState.FAILED},  # failed without running: the task could not start
     JobState.RUNNING: {JobState.DONE, JobState.FAILED},

@@ -10,6 +10,7 @@ from .choices import (
     DepartmentLevel,
     InstitutionFact,
     JobState,
+    OutboxState,
     RegionLevel,
     StaffRole,
     facts_mask,
@@ -405,3 +406,34 @@ class BackgroundJob(models.Model):
         if self.state == JobState.DONE:
             return 100
         return min(100, int(100 * self.done / self.total)) if self.total else 0
+
+
+class OutboxMessage(models.Model):
+    """A side effect owed after a commit (an e-mail, a signal to the apps above), written in the same transaction
+    as the record that owes it (agencies.outbox): a broker that is down, or a worker that dies, loses nothing.
+
+    `task` names the Celery task that performs it and `args` its arguments (ids only). Delivery runs the task
+    under this row's lock and marks the row sent in the same transaction, so each message takes effect once.
+    """
+
+    task = models.CharField(_("任务"), max_length=200)
+    args = models.JSONField(_("参数"), default=list, blank=True)
+    key = models.CharField(_("去重键"), max_length=200, blank=True)
+    state = models.CharField(_("状态"), max_length=10, choices=OutboxState.choices, default=OutboxState.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("发送次数"), default=0)
+    last_error = models.CharField(_("最近错误"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    next_attempt_at = models.DateTimeField(_("下次发送时间"), default=timezone.now)
+    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("待发消息")
+        verbose_name_plural = _("待发消息")
+        constraints = [models.UniqueConstraint(fields=["key"], condition=~models.Q(key=""),
+                                               name="one_outbox_message_per_key")]
+        indexes = [models.Index(fields=["next_attempt_at"], condition=models.Q(state=OutboxState.PENDING),
+                                name="outbox_pending_due")]
+
+    def __str__(self):
+        return f"{self.task}{tuple(self.args)} ({self.get_state_display()})"

@@ -12,6 +12,7 @@ import datetime as dt
 import hmac
 import logging
 import secrets
+from functools import partial
 from hashlib import sha256
 
 from django.conf import settings
@@ -206,15 +207,11 @@ def _notify(complaint: Complaint, kind: str, department: Department, leaders_onl
 def _queue_delivery() -> None:
     """After commit, hand unsent notifications to the broker. If the broker is down the rows stay unsent and the
     periodic sweep (`complaints.tasks.sweep_complaint_notifications`) delivers them once it is back."""
+    from agencies.broker import publish
+
     from .tasks import deliver_complaint_notifications
 
-    def send():
-        try:
-            deliver_complaint_notifications.delay()
-        except Exception:  # kombu raises many kinds when Redis is away
-            logger.warning("complaints: broker unavailable, notifications left for the sweep", exc_info=True)
-
-    transaction.on_commit(send)
+    transaction.on_commit(partial(publish, deliver_complaint_notifications))
 
 
 # ----------------------------------------------------------------------------------------------- public

@@ -246,9 +246,29 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Redis has no acknowledgements of its own: kombu keeps each delivered, unacknowledged message (acks_late) in an
+# "unacked" set and puts it back on its queue when it is older than the visibility timeout; a worker that stops
+# normally puts its own back at once. So a worker killed mid-task (SIGKILL, OOM, a lost machine) has its task
+# run again by another worker after the visibility timeout. It must be longer than the longest task and than any
+# countdown (retries with backoff wait in the same set), or a task still running would be run twice. One hour,
+# the kombu default; every task is idempotent anyway (DESIGN: ids as arguments, outbox rows marked once).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    # How often a worker looks for such messages (seconds, × the throttle): at most a minute past the timeout.
+    "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
+    "unacked_restore_throttle": env.int("CELERY_UNACKED_RESTORE_THROTTLE", default=6),
+}
+# A request whose broker is away must not hang on it: publishing gives up quickly, and what it queued waits in an
+# outbox table (agencies.outbox, complaints' notifications) for the sweep.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2.0)
+# After a failed publish a process leaves its work to the sweeps this long before it tries the broker again
+# (agencies.broker): requests do not each wait for a broker that is down.
+BROKER_PAUSE_SECONDS = env.int("BROKER_PAUSE_SECONDS", default=10)
 CELERY_TIMEZONE = TIME_ZONE
 # Task modules beyond each app's tasks.py (autodiscovery finds only those), so real workers register them too.
-CELERY_IMPORTS = ["institutions.tasks.imports", "institutions.tasks.exports", "institutions.tasks.records"]
+CELERY_IMPORTS = ["institutions.tasks.imports", "institutions.tasks.exports", "institutions.tasks.records",
+                  "institutions.tasks.filing"]
 CELERY_IMPORTS += ["inspections.tasks.inspections", "inspections.tasks.findings", "credit.tasks"]
 # Beat (`celery -A portal beat`): housekeeping; every task here is idempotent, so a missed or doubled run does no harm.
 CELERY_BEAT_SCHEDULE = {
@@ -259,7 +279,13 @@ CELERY_BEAT_SCHEDULE = {
     "scan-overdue-findings": {"task": "inspections.tasks.findings.scan_overdue_findings",
                               "schedule": 24 * 3600},
     "credit-nightly": {"task": "credit.tasks.nightly_credit_run", "schedule": 24 * 3600},
+    "outbox-sweep": {"task": "agencies.tasks.sweep_outbox", "schedule": 60.0},
 }
+# The outbox (agencies.outbox): a failed delivery waits OUTBOX_BACKOFF_SECONDS × 2ⁿ (at most the max) before the
+# next attempt, and is given up (marked failed, with its last error) after OUTBOX_MAX_ATTEMPTS attempts.
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
+OUTBOX_BACKOFF_SECONDS = env.int("OUTBOX_BACKOFF_SECONDS", default=30)
+OUTBOX_BACKOFF_MAX_SECONDS = env.int("OUTBOX_BACKOFF_MAX_SECONDS", default=1800)  # < the visibility timeout
 # Beat reads its schedule from the database (django-celery-beat): `manage.py sync_schedules` (run by `make run`
 # and seed_demo) writes every entry of CELERY_BEAT_SCHEDULE as a PeriodicTask row, idempotently; an administrator
 # may then pause or retime a task in the admin without a deploy.
@@ -270,6 +296,8 @@ INSPECTION_PUBLISH_WORKING_DAYS = env.int("INSPECTION_PUBLISH_WORKING_DAYS", def
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="noreply@localhost")
+# The directory of django.core.mail.backends.filebased.EmailBackend (a development choice, and the fault tests').
+EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(BASE_DIR / "var" / "mail"))
 # Where e-mailed notification links point (the portal's public address).
 PORTAL_BASE_URL = env("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 

@@ -12,12 +12,9 @@ logger = logging.getLogger(__name__)
 def delay_or_false(task, *args) -> bool:
     """Queue a task; False (and a warning) when the broker cannot be reached. Nothing is lost: new-work
     notifications then run in-process, and unsent e-mail waits for `sweep_notification_email`."""
-    try:
-        task.delay(*args)
-    except Exception:  # kombu raises many kinds when Redis is away
-        logger.warning("portal: broker unavailable for %s", task.name, exc_info=True)
-        return False
-    return True
+    from agencies.broker import publish
+
+    return publish(task, *args)
 
 
 @shared_task

@@ -23,6 +23,15 @@ def _fresh_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _broker_not_paused():
+    # A test that stops the broker trips this process's publish pause (agencies.broker): not the next test's.
+    from agencies.broker import resume
+
+    yield
+    resume()
+
+
 _REBUILD_AFTER = pytest.StashKey[object]()
 
 

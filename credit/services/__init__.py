@@ -6,12 +6,10 @@ row in the same transaction and queues the re-evaluation after commit (ids only)
 
 import hashlib
 import hmac
-from functools import partial
 
 from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -70,7 +68,10 @@ def hash_id_number(id_number: str) -> str:
 
 
 def queue_evaluation(institution_id: int) -> None:
-    """Re-evaluate credit and risk after commit (the worker must see the committed rows)."""
+    """Re-evaluate credit and risk after commit (the worker must see the committed rows), through the outbox: a
+    decision committed while the broker is down is still re-graded, by the sweep."""
+    from agencies.outbox import outbox_add
+
     from ..tasks import evaluate_institution
 
-    transaction.on_commit(partial(evaluate_institution.delay, institution_id))
+    outbox_add(evaluate_institution, institution_id)

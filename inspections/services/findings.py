@@ -212,14 +212,17 @@ def rectification_verify(actor, rectification, accepted: bool, note: str = "") -
                             "decision": rectification.decision}, note=note)
         if accepted:
             transaction.on_commit(partial(signals.finding_closed.send, sender=Finding, finding_id=finding.pk))
-        transaction.on_commit(partial(_queue, "notify_rectification_decided", rectification.pk))
+        _queue("notify_rectification_decided", rectification.pk)
     return rectification
 
 
 def _queue(task_name: str, *args) -> None:
+    """Owe the notice in the caller's transaction (agencies.outbox): delivered after commit, or by the sweep."""
+    from agencies.outbox import outbox_add
+
     from ..tasks import findings as tasks
 
-    getattr(tasks, task_name).delay(*args)
+    outbox_add(getattr(tasks, task_name), *args)
 
 
 # ----------------------------------------------------------------------------------------------- overdue
@@ -249,7 +252,7 @@ def scan_overdue_findings(today: dt.date | None = None) -> dict:
                 finding.save(update_fields=["reminded_at"])
                 audit_record(None, "finding.remind_overdue", finding,
                              after={"rectification_due": str(finding.rectification_due)})
-                transaction.on_commit(partial(_queue, "notify_finding_overdue", finding.pk, "reminder"))
+                _queue("notify_finding_overdue", finding.pk, "reminder")
                 counts["reminded"] += 1
             elif finding.escalated_at is None and \
                     calendar.working_days_between(finding.rectification_due, today) >= waiting:
@@ -282,7 +285,7 @@ def _escalate(finding: Finding, today: dt.date) -> None:
             after["supervised_case"] = case.pk
     audit_record(None, "finding.escalate_overdue", finding, after=after)
     transaction.on_commit(partial(signals.rectification_overdue.send, sender=Finding, finding_id=finding.pk))
-    transaction.on_commit(partial(_queue, "notify_finding_overdue", finding.pk, "escalation"))
+    _queue("notify_finding_overdue", finding.pk, "escalation")
 
 
 # ----------------------------------------------------------------------------------------------- suspension

@@ -132,7 +132,7 @@ def referral_send(actor, finding, to_department, kind: str, reason: str) -> Refe
         audit_record(actor, "referral.send", referral, after={
             "finding": finding.pk, "to_department": to_department.pk, "kind": kind,
             "refer_due": str(referral.refer_due), "late": today > referral.refer_due}, note=reason)
-        transaction.on_commit(partial(_queue, "notify_referral", referral.pk))
+        _queue("notify_referral", referral.pk)
         transaction.on_commit(partial(signals.referral_sent.send, sender=Referral, referral_id=referral.pk))
     return referral
 
@@ -196,9 +196,12 @@ def referral_answer(actor, referral, feedback: str) -> Referral:
 
 
 def _queue(task_name: str, *args) -> None:
+    """Owe the notice in the caller's transaction (agencies.outbox): delivered after commit, or by the sweep."""
+    from agencies.outbox import outbox_add
+
     from ..tasks import findings as tasks
 
-    getattr(tasks, task_name).delay(*args)
+    outbox_add(getattr(tasks, task_name), *args)
 
 
 # ----------------------------------------------------------------------------------------------- reads

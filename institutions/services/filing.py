@@ -2,8 +2,9 @@
 the on-site check that follows a filing (seed 003 一(一); seed 004 2.5; seed 001 row 7).
 
 Every service runs in one transaction, locks the row it changes, moves the state only along
-`FILING_TRANSITIONS`, writes an audit row in the same transaction and leaves side effects (e-mail) to
-`transaction.on_commit`, passing ids only.
+`FILING_TRANSITIONS`, writes an audit row in the same transaction and owes its side effects (the reviewers'
+notice, e-mail) as outbox rows in that transaction too (agencies.outbox), passing ids only: delivered after the
+commit, or by the sweep when the broker was away.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from agencies.audit import audit_record
 from agencies.calendar import add_working_days
 from agencies.choices import Action
 from agencies.models import Department, Domain
+from agencies.outbox import outbox_add
 
 from ..choices import (
     FILING_TRANSITIONS,
@@ -38,7 +40,7 @@ from ..choices import (
     OnSiteCheckStatus,
 )
 from ..models import Filing, FilingMaterial, Institution, OnSiteCheck, PledgeSignature, PledgeTemplate
-from ..signals import filing_submitted
+from ..tasks.filing import announce_filing_submitted, notify_filing_below_standard
 from . import institution_update
 from .records import district_department, district_of, own_institutions
 
@@ -271,8 +273,7 @@ def filing_submit(actor, filing) -> Filing:
         if filing.kind == FilingKind.INITIAL:
             Institution.objects.filter(pk=filing.institution_id).update(filing_status=FilingStatus.PENDING)
         audit_record(actor, "filing.submit", filing, before={"state": before}, after={"state": filing.state})
-        filing_id = filing.pk
-        transaction.on_commit(lambda: filing_submitted.send(sender=Filing, filing_id=filing_id))
+        outbox_add(announce_filing_submitted, filing.pk)
     return filing
 
 
@@ -399,7 +400,7 @@ def filing_approve(actor, filing, below_accessibility_standard: bool = False, be
             for notified_department, flag in notified:
                 audit_record(actor, "filing.notify_below_standard", filing, after={
                     "department": notified_department.name, "standard": flag})
-            transaction.on_commit(partial(notify_below_standard, filing.pk))
+            outbox_add(notify_filing_below_standard, filing.pk)
     return filing
 
 

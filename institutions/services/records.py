@@ -2,8 +2,8 @@
 star ratings, incident reports and emergency drills.
 
 Each service runs in one transaction, locks the row it changes, checks the actor against the access policy
-(`agencies.access.can`), writes an audit row in the same transaction and leaves side effects (e-mail) to
-`transaction.on_commit`, passing ids only.
+(`agencies.access.can`), writes an audit row in the same transaction and owes side effects (e-mail) as outbox
+rows in the same transaction (agencies.outbox), passing ids only.
 """
 
 from __future__ import annotations
@@ -203,14 +203,17 @@ def lead_close(actor, lead, outcome, note, referred_to=None, institution=None) -
         audit_record(actor, "lead.close", lead, before={"state": before},
                      after={"state": lead.state, "outcome": outcome, "referred_to": lead.referred_to_id}, note=note)
         if lead.referred_to_id:
-            transaction.on_commit(lambda lead_id=lead.pk: notify_lead_referral(lead_id))
+            notify_lead_referral(lead.pk)
     return lead
 
 
 def notify_lead_referral(lead_id: int) -> None:
+    """Owed in the caller's transaction (agencies.outbox): sent after commit, or by the sweep."""
+    from agencies.outbox import outbox_add
+
     from ..tasks.records import notify_lead_referred
 
-    notify_lead_referred.delay(lead_id)
+    outbox_add(notify_lead_referred, lead_id)
 
 
 def leads_public():
@@ -317,14 +320,16 @@ def incident_report(actor, institution, type, occurred_at, people_affected, inju
         report.save()
         audit_record(actor, "incident.report", report,
                      after={"type": type, "domain": report.domain.code, "deaths": deaths, "injuries": injuries})
-        transaction.on_commit(lambda report_id=report.pk: _notify_incident(report_id))
+        _notify_incident(report.pk)
     return report
 
 
 def _notify_incident(report_id: int) -> None:
+    from agencies.outbox import outbox_add
+
     from ..tasks.records import notify_incident
 
-    notify_incident.delay(report_id)
+    outbox_add(notify_incident, report_id)
 
 
 def drill_record(actor, institution, held_on, topic, participants, summary) -> EmergencyDrill:

@@ -5,6 +5,7 @@ import datetime as dt
 import itertools
 import re
 import threading
+import time
 from io import BytesIO
 
 import pytest
@@ -390,27 +391,56 @@ def test_no_receipt_before_approval(users, media):
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="a real row-lock race needs PostgreSQL")
 @pytest.mark.django_db(transaction=True)
 def test_two_reviewers_racing_get_one_receipt(users, media, rebuild_demo_after):
+    """Two reviewers approve the same filing at the same moment, each on a connection of its own. A third
+    connection holds the filing's row until both approvals are provably waiting on it (pg_stat_activity), so the
+    race happens every run rather than when the threads happen to overlap."""
     from django.db import close_old_connections
 
+    from agencies.models import OutboxMessage
+    from tests.faults import raw_connection
+
     filing = submitted_filing(account(users, HEPING))
-    barrier = threading.Barrier(2)
+    reviewers = [users["civil_heping"], users["civil_city"]]
     outcomes = []
 
-    def approve(username):
+    def approve(user):
         try:
-            barrier.wait()
-            filing_approve(users[username], filing)
+            filing_approve(user, filing, below_fire_standard=True)
             outcomes.append("ok")
         except ValidationError as exc:
             outcomes.append(" ".join(exc.messages))
         finally:
             close_old_connections()
 
-    threads = [threading.Thread(target=approve, args=(name,)) for name in ("civil_heping", "civil_city")]
+    holder, watcher = raw_connection(), raw_connection()
+    watcher.autocommit = True
+    threads = [threading.Thread(target=approve, args=(user,)) for user in reviewers]
+    try:
+        with holder.cursor() as cursor:
+            cursor.execute("SELECT id FROM institutions_filing WHERE id = %s FOR UPDATE", [filing.pk])
+        for t in threads:
+            t.start()
+        deadline = time.monotonic() + 30
+        while True:
+            with watcher.cursor() as cursor:
+                cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                               "AND wait_event_type = 'Lock' AND query ILIKE %s", ["%institutions_filing%"])
+                if cursor.fetchone()[0] == 2:
+                    break
+            assert time.monotonic() < deadline, "both approvals should be waiting on the filing's row"
+            time.sleep(0.05)
+    finally:
+        holder.rollback()  # both go at once
+        holder.close()
+        watcher.close()
     for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+        t.join(timeout=30)
     assert len(outcomes) == 2 and outcomes.count("ok") == 1, outcomes
-    assert "已于" in next(o for o in outcomes if o != "ok"), outcomes  # the loser is told it is already approved
+    loser = next(o for o in outcomes if o != "ok")
+    filing.refresh_from_db()
+    # The service's race message, naming the winner's receipt.
+    assert loser.startswith("该备案已于") and f"（回执编号 {filing.number}）" in loser, loser
     assert Filing.objects.filter(number__startswith="津民养备〔").count() == 1
+    assert AuditEvent.objects.filter(verb="filing.approve", object_id=str(filing.pk)).count() == 1
+    assert OnSiteCheck.objects.filter(filing=filing).count() == 1
+    assert OutboxMessage.objects.filter(task__endswith="notify_filing_below_standard", args=[filing.pk]).count() == 1

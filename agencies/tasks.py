@@ -1,0 +1,21 @@
+"""Celery tasks of the outbox (agencies.outbox): one message's delivery, and the sweep that beat runs."""
+
+from celery import shared_task
+from django.conf import settings
+
+from .outbox import OutboxDeliveryError, outbox_deliver, outbox_sweep
+
+
+@shared_task(acks_late=True, autoretry_for=(OutboxDeliveryError,), max_retries=settings.OUTBOX_MAX_ATTEMPTS,
+             retry_backoff=settings.OUTBOX_BACKOFF_SECONDS, retry_backoff_max=settings.OUTBOX_BACKOFF_MAX_SECONDS,
+             retry_jitter=False)
+def deliver_outbox_message(message_id: int) -> str:
+    """Deliver one outbox message. A failure is retried with exponential backoff; the row counts the attempts
+    and stops at OUTBOX_MAX_ATTEMPTS, however the retries arrive (this task's own, or the sweep)."""
+    return outbox_deliver(message_id)
+
+
+@shared_task(acks_late=True)
+def sweep_outbox() -> dict:
+    """Every minute (beat): what the broker lost, or what failed and is due again, is still in the table."""
+    return outbox_sweep()
