@@ -514,7 +514,7 @@ RECORDLESS = {"api-schema", "api-docs", "api-redoc", "duty-catalog", "duty-detai
               "public-duty-detail", "api-v1:duty-list", "api-v1:duty-detail", "api-v1:public-duty-list",
               "api-v1:public-duty-detail", "api-v1:domain-list", "api-v1:domain-detail", "api-v1:public-domain-list",
               "api-v1:public-domain-detail", "api-v1:region-list", "api-v1:region-detail", "api-v1:department-list",
-              "api-v1:department-detail", "i18n/setlang", "set_language"}
+              "api-v1:department-detail", "set_language"}
 PAGE_LINK = re.compile(r'href="([^"]*[?&]page=\d+[^"]*)"')
 
 
@@ -576,10 +576,10 @@ class Walker:
             if name in RECORDLESS and role.key not in ("anonymous", "civil_heping"):
                 continue
             groups = set(entry.pattern.regex.groupindex) - {"format"}
-            path = "/" + route
             if not groups:
                 path = self._plain(route)
                 if path is None:
+                    self.walk.unknown.append(f"{name} ({route})")
                     continue
                 query = {"page_size": 1000} if name.startswith("api-v1:") else {}
                 self.walk_list(client, role, path, query)
@@ -590,14 +590,14 @@ class Walker:
             if filled is None:
                 self.walk.unknown.append(f"{name} ({route})")
                 continue
-            self.walk_record_pages(client, role, name, entry, *filled)
+            self.walk_record_pages(client, role, name, *filled)
 
     @staticmethod
     def _plain(route):
         path = "/" + route.replace("^", "").replace("$", "")
         return None if "(" in path or "<" in path else path
 
-    def walk_record_pages(self, client, role, name, entry, candidates, owner_of):
+    def walk_record_pages(self, client, role, name, candidates, owner_of):
         if not candidates:
             self.walk.problems.append(f"{name}: no record in the demo to walk it with")
             return
