@@ -93,3 +93,25 @@ def api(db):
 
 def is_postgres() -> bool:
     return connection.vendor == "postgresql"
+
+
+# Here, not in tests/api/conftest.py: under pytest-xdist the controlling process, which prints the summary, never
+# collects and so never loads a sub-directory's conftest.
+def pytest_terminal_summary(terminalreporter):
+    """The fuzzing figures (tests/api/fuzz.py): per role, the operations and cases tried and the failures."""
+    roles = {}
+    for outcome in ("passed", "failed"):
+        for report in terminalreporter.stats.get(outcome, []):
+            if getattr(report, "when", None) != "call":
+                continue
+            for name, stats in getattr(report, "user_properties", []):
+                if name == "fuzz" and "role" in stats:
+                    row = roles.setdefault(stats["role"], {"operations": 0, "cases": 0, "failures": 0})
+                    row["operations"] += 1
+                    row["cases"] += stats["cases"]
+                    row["failures"] += outcome == "failed"
+    if roles:
+        terminalreporter.section("API fuzzing (schemathesis)")
+        for role, row in sorted(roles.items()):
+            terminalreporter.line(f"{role:>14}: {row['operations']} operations, {row['cases']} cases, "
+                                  f"{row['failures']} failed")

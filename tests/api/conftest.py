@@ -64,22 +64,3 @@ def fuzz_stats(record_property):
     stats = {"cases": 0}
     record_property("fuzz", stats)  # serialized with the report, after the last case
     return stats
-
-def pytest_terminal_summary(terminalreporter):
-    """The fuzzing figures (tests/api/fuzz.py): per role, the operations and cases tried and the failures."""
-    roles = {}
-    for outcome in ("passed", "failed"):
-        for report in terminalreporter.stats.get(outcome, []):
-            if getattr(report, "when", None) != "call":
-                continue
-            for name, stats in getattr(report, "user_properties", []):
-                if name == "fuzz" and "role" in stats:
-                    row = roles.setdefault(stats["role"], {"operations": 0, "cases": 0, "failures": 0})
-                    row["operations"] += 1
-                    row["cases"] += stats["cases"]
-                    row["failures"] += outcome == "failed"
-    if roles:
-        terminalreporter.section("API fuzzing (schemathesis)")
-        for role, row in sorted(roles.items()):
-            terminalreporter.line(f"{role:>14}: {row['operations']} operations, {row['cases']} cases, "
-                                  f"{row['failures']} failed")
