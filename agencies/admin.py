@@ -19,6 +19,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from .admin_base import ReadOnlyAdmin
 from .audit import audit_event, audit_record
 from .calendar import calendar_warnings, package_covers, package_decision
 from .choices import Action, InstitutionFact
@@ -356,7 +357,7 @@ class CalendarYearAdmin(_CalendarWarningsMixin, admin.ModelAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdmin):
     """Read-only: the audit trail is written by services, never edited."""
 
     list_display = ["at", "actor_name", "department", "verb", "object_type", "object_id"]
@@ -375,15 +376,6 @@ class AuditEventAdmin(admin.ModelAdmin):
         # A department's staff read their own department's trail; its rows can name records of any scope.
         profile = StaffProfile.objects.filter(user=request.user).only("department_id").first()
         return queryset.filter(department_id=profile.department_id) if profile else queryset.none()
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 # ------------------------------------------------------------------------------------------ users
@@ -411,7 +403,7 @@ class PortalUserAdmin(UserAdmin):
 
 
 @admin.register(OutboxMessage)
-class OutboxMessageAdmin(admin.ModelAdmin):
+class OutboxMessageAdmin(ReadOnlyAdmin):
     """What is owed after a commit (agencies.outbox), read-only: a failed message shows its last error."""
 
     list_display = ("id", "task", "args", "state", "attempts", "last_error", "created_at", "next_attempt_at",
@@ -419,12 +411,3 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     list_filter = ("state", "task")
     search_fields = ("task", "last_error")
     date_hierarchy = "created_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -5,6 +5,7 @@ bureau and the handling departments, on the pages that audit each read)."""
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from agencies.admin_base import ReadOnlyAdmin
 from agencies.choices import Action
 
 from .models import Complaint, ComplaintNotification
@@ -13,17 +14,6 @@ READ_ONLY = ["code", "institution", "operator_name", "operator_address", "region
              "channel", "supervision_domain", "description", "occurred_on", "intake_department", "submitted_at",
              "acknowledge_due", "answer_due", "acknowledged_at", "answered_at", "closed_at", "outcome", "decided_on",
              "measures", "reply", "referral_note", "rating", "merged_into", "lead", "case_inspection_requested_at"]
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Complaint)

@@ -3,7 +3,7 @@ except the reference data (pledge clauses, joint measures)."""
 
 from django.contrib import admin
 
-from agencies.choices import Action
+from agencies.admin_base import RestrictedReadOnlyAdmin
 
 from .models import (
     CreditEvaluation,
@@ -16,20 +16,6 @@ from .models import (
     RiskAssessment,
     ScoringModel,
 )
-
-
-class RestrictedReadOnlyAdmin(admin.ModelAdmin):
-    def get_queryset(self, request):
-        return super().get_queryset(request).restrict(request.user, Action.VIEW)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(CreditEvent)

@@ -9,6 +9,7 @@ from django.contrib import admin
 from django.contrib.auth.models import Permission
 from django.utils.translation import gettext_lazy as _
 
+from agencies.admin_base import RestrictedReadOnlyAdmin
 from agencies.choices import Action, InstitutionFact, RegionLevel
 from agencies.models import Region
 
@@ -89,20 +90,6 @@ class InstitutionUserObjectPermissionAdmin(admin.ModelAdmin):
 
 # --- Leads, disclosure, ratings, incidents, drills (institutions.services.records) -----------------------------
 # Read-only in the back office: every write goes through its service (transition table, audit row, notification).
-
-
-class RestrictedReadOnlyAdmin(admin.ModelAdmin):
-    def get_queryset(self, request):
-        return super().get_queryset(request).restrict(request.user, Action.VIEW)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Lead)
