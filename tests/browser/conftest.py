@@ -18,6 +18,12 @@ CHROMIUM_ARGS = [
 ]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
 DESKTOP = {"width": 1280, "height": 900}
+# An <img>'s width once it has loaded (0 if it failed): lazy thumbnails and files opened in a new tab may still be
+# loading when the test reaches them, so measure after the load rather than race it.
+IMAGE_WIDTH_WHEN_LOADED = (
+    "img => img.complete && img.naturalWidth ? img.naturalWidth : new Promise(done => "
+    "{ img.onload = () => done(img.naturalWidth); img.onerror = () => done(0); })"
+)
 
 
 

@@ -11,6 +11,8 @@ from django.utils import timezone
 from PIL import Image
 from playwright.sync_api import expect
 
+from tests.browser.conftest import IMAGE_WIDTH_WHEN_LOADED
+
 pytestmark = pytest.mark.browser
 
 PHONE = {"width": 390, "height": 844}
@@ -109,9 +111,7 @@ def test_inspector_records_a_fire_finding_on_a_phone_and_the_public_sees_the_res
     expect(findings.get_by_role("img")).to_have_count(1)
     thumbnail = findings.get_by_role("img")
     thumbnail.scroll_into_view_if_needed()  # thumbnails load lazily; wait for this one rather than race it
-    loaded_width = "img => img.complete && img.naturalWidth ? img.naturalWidth : new Promise(done => " \
-                   "{ img.onload = () => done(img.naturalWidth); img.onerror = () => done(0); })"
-    assert thumbnail.evaluate(loaded_width) == 320  # served, and it is the photo
+    assert thumbnail.evaluate(IMAGE_WIDTH_WHEN_LOADED) == 320  # served, and it is the photo
 
     # 4. inspector_1 signs; one signature does not complete the record.
     phone.get_by_role("button", name="确认检查记录并签字").click()

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from tests.browser.conftest import open_from_menu
+from tests.browser.conftest import IMAGE_WIDTH_WHEN_LOADED, open_from_menu
 
 pytestmark = pytest.mark.browser
 
@@ -81,7 +81,9 @@ def test_institution_rectifies_and_fire_heping_verifies(page, screenshot, tmp_pa
     with page.expect_popup() as popup:
         history.get_by_role("link", name="整改后通道照片.png").click()
     image = popup.value
-    assert image.evaluate("() => document.images.length && document.images[0].naturalWidth") == 4
+    # A new tab may still be loading the file when the popup event fires: wait for it before measuring.
+    image.wait_for_load_state("load")
+    assert image.locator("img").evaluate(IMAGE_WIDTH_WHEN_LOADED) == 4
     image.close()
     form = page.get_by_test_id("verify-form")
     form.get_by_label("验收通过，销号").check()
