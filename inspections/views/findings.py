@@ -41,7 +41,8 @@ def finding_list(request):
 @login_required
 def finding_detail(request, pk):
     # Out of scope and missing answer the same 404: the page must not reveal that a record exists.
-    finding = get_object_or_404(visible_findings(request.user).select_related("institution__region")
+    finding = get_object_or_404(visible_findings(request.user).select_related("institution__region",
+                                                                              "verifying_department")
                                 .prefetch_related("photos"), pk=pk)
     from .rectification import followup_context
 
