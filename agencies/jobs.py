@@ -6,9 +6,9 @@ A view calls `job_create(...)`: the job row is written and, in the same transact
 down, so a started job is never lost and the request that started it never fails on the broker — the message
 hands the job's own Celery task to the broker (`job_dispatch`), with the job id as its first argument. The job
 itself does not run inside the delivery's transaction and row lock: a long import or export would hold both for
-minutes and report no progress to the row. The task wraps its work in `running_job(job_id)`, which moves the job to running,
-hands the work a `JobReporter` to call as it goes (`progress(done, total)`), and ends the job as done — or as
-failed with the error, whatever the work raised. The owner watches `/jobs/<id>/`, may leave and come back.
+minutes and report no progress to the row. The task wraps its work in `running_job(job_id)`, which moves the job
+to running, hands the work a `JobReporter` to call as it goes (`progress(done, total)`), and ends the job as done —
+or as failed with the error, whatever the work raised. The owner watches `/jobs/<id>/`, may leave and come back.
 
 Progress is written twice: to the cache at once, and to the row when the worker is not inside a transaction.
 Work that runs in one long transaction (the all-or-nothing import) would otherwise report progress that no
