@@ -259,7 +259,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_throttle": env.int("CELERY_UNACKED_RESTORE_THROTTLE", default=6),
 }
 # A request whose broker is away must not hang on it: publishing gives up quickly, and what it queued waits in an
-# outbox table (agencies.outbox, complaints' notifications) for the sweep.
+# outbox table (agencies.outbox) for the sweep.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2.0)
 # After a failed publish a process leaves its work to the sweeps this long before it tries the broker again
@@ -372,10 +372,10 @@ LOGGING = {
 }
 
 # Complaints: phone numbers are encrypted with this key (Fernet, urlsafe base64 of 32 bytes); derived from
-# SECRET_KEY when empty. Notification sweep and deadline check run from Celery beat.
+# SECRET_KEY when empty. The deadline check runs from Celery beat; notifications go through the shared outbox (its
+# sweep, "outbox-sweep", takes them too).
 FIELD_ENCRYPTION_KEY = env("FIELD_ENCRYPTION_KEY", default="")
 CELERY_BEAT_SCHEDULE |= {
-    "complaints-sweep-notifications": {"task": "complaints.tasks.sweep_complaint_notifications", "schedule": 300.0},
     "complaints-check-deadlines": {"task": "complaints.tasks.check_complaint_deadlines", "schedule": 3600.0},
 }
 
