@@ -20,23 +20,30 @@ delivered again) and the broker gives a task whose worker died to another worker
 therefore claims the job with a PostgreSQL session lock before it starts it: a second run of a job that is still
 running elsewhere does nothing, a job whose worker died (its connection, and so the lock, gone) runs again, and
 a finished job is not started again (`job_start`).
+
+Not lost after the hand-over either: a Redis restarted without persistence loses the job's task it had accepted.
+`jobs_sweep` (beat, every JOB_REQUEUE_MINUTES) publishes again the task of a job still queued that long after its
+start was delivered (a copy of a job that was only waiting for a free worker runs once anyway), and ends as failed
+a job whose start the outbox gave up on, so its owner is not left watching a bar that never moves.
 """
 
+import datetime as dt
 import logging
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 
+from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files import File
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .audit import audit_record
-from .choices import JOB_TRANSITIONS, JobState
-from .models import BackgroundJob
+from .choices import JOB_TRANSITIONS, JobState, OutboxState
+from .models import BackgroundJob, OutboxMessage
 
 logger = logging.getLogger(__name__)
 PROGRESS_TTL = 24 * 3600
@@ -86,6 +93,34 @@ def job_dispatch(job_id: int, task_name: str, *args) -> bool:
     else:
         task.apply_async((job_id, *args))
     return True
+
+
+def jobs_sweep(now=None, limit: int = 500) -> dict:
+    """Jobs still queued JOB_REQUEUE_MINUTES after their start was handed to the broker: publish their task again
+    (the broker lost it). Jobs whose start the outbox gave up on: failed, with the reason. Counts by outcome."""
+    from celery import current_app
+
+    from .broker import publish
+
+    cutoff = (now or timezone.now()) - dt.timedelta(minutes=settings.JOB_REQUEUE_MINUTES)
+    queued = BackgroundJob.objects.filter(state=JobState.QUEUED, created_at__lte=cutoff).order_by("id")
+    keys = {f"job:{pk}": pk for pk in queued.values_list("pk", flat=True)[:limit]}
+    owed = OutboxMessage.objects.filter(key__in=keys).filter(
+        models.Q(state=OutboxState.SENT, sent_at__lte=cutoff) | models.Q(state=OutboxState.FAILED))
+    counts = {"requeued": 0, "failed": 0, "unpublished": 0}
+    for key, state, args, error in owed.values_list("key", "state", "args", "last_error"):
+        job_id = keys[key]
+        if state == OutboxState.FAILED:
+            with transaction.atomic():
+                if BackgroundJob.objects.select_for_update().filter(pk=job_id, state=JobState.QUEUED).exists():
+                    job_fail(job_id, _("任务未能启动：%(error)s") % {"error": error})
+                    counts["failed"] += 1
+        elif publish(current_app.tasks[args[1]], job_id, *args[2:]):
+            logger.warning("background job %s: still queued after its start was delivered; published again", job_id)
+            counts["requeued"] += 1
+        else:
+            counts["unpublished"] += 1
+    return counts
 
 
 def job_start(job_id: int) -> BackgroundJob | None:

@@ -28,3 +28,11 @@ def start_background_job(job_id: int, task_name: str, *args) -> bool:
     from .jobs import job_dispatch
 
     return job_dispatch(job_id, task_name, *args)
+
+
+@shared_task(acks_late=True)
+def sweep_background_jobs() -> dict:
+    """Beat, every JOB_REQUEUE_MINUTES: a job whose task the broker lost is published again (agencies.jobs)."""
+    from .jobs import jobs_sweep
+
+    return jobs_sweep()

@@ -281,6 +281,11 @@ CELERY_BEAT_SCHEDULE = {
     "credit-nightly": {"task": "credit.tasks.nightly_credit_run", "schedule": 24 * 3600},
     "outbox-sweep": {"task": "agencies.tasks.sweep_outbox", "schedule": 60.0},
 }
+# Background jobs (agencies.jobs): a job still queued this long after its start was handed to the broker has lost its
+# task (a Redis restarted without persistence); the sweep publishes it again (a job runs once however often).
+JOB_REQUEUE_MINUTES = env.int("JOB_REQUEUE_MINUTES", default=10)
+CELERY_BEAT_SCHEDULE["jobs-sweep"] = {"task": "agencies.tasks.sweep_background_jobs",
+                                      "schedule": 60.0 * JOB_REQUEUE_MINUTES}
 # The outbox (agencies.outbox): a failed delivery waits OUTBOX_BACKOFF_SECONDS × 2ⁿ (at most the max) before the
 # next attempt, and is given up (marked failed, with its last error) after OUTBOX_MAX_ATTEMPTS attempts.
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)

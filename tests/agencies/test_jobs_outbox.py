@@ -3,6 +3,7 @@ while the broker is unreachable is committed, the request that started it answer
 broker is back — once, however often its start is delivered."""
 
 import datetime as dt
+import time
 
 import pytest
 from django.db import connection, transaction
@@ -136,7 +137,17 @@ def test_a_second_run_while_the_job_runs_in_another_worker_does_nothing(users):
         job.refresh_from_db()
         assert job.state == "queued" and job.done == 0  # it did nothing
     finally:
-        other.close()  # that worker dies: its lock goes with its connection
+        other.close()  # that worker dies: its lock goes with its connection (once its backend has exited)
+    held = ("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = %s AND objid = %s "
+            "AND pid <> pg_backend_pid()")
+    deadline = time.monotonic() + 10
+    with connection.cursor() as cursor:
+        while True:
+            cursor.execute(held, [jobs.LOCK_NAMESPACE, job.pk])
+            if not cursor.fetchone()[0]:
+                break
+            assert time.monotonic() < deadline, "the closed connection's backend still holds the lock"
+            time.sleep(0.05)
     _counting_task.apply(args=[job.pk])
     job.refresh_from_db()
     assert (job.state, job.done) == ("done", 10)
@@ -144,3 +155,41 @@ def test_a_second_run_while_the_job_runs_in_another_worker_does_nothing(users):
         cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = %s AND objid = %s "
                        "AND pid = pg_backend_pid()", [jobs.LOCK_NAMESPACE, job.pk])
         assert cursor.fetchone()[0] == 0
+
+
+def _handed_over(job, minutes_ago: int, state=OutboxState.SENT, error=""):
+    """The job's start was delivered (or given up on) that long ago, and nothing has run it since."""
+    when = timezone.now() - dt.timedelta(minutes=minutes_ago)
+    BackgroundJob.objects.filter(pk=job.pk).update(created_at=when)
+    OutboxMessage.objects.filter(key=f"job:{job.pk}").update(state=state, attempts=1, last_error=error,
+                                                           sent_at=when if state == OutboxState.SENT else None)
+
+
+def test_a_job_whose_task_the_broker_lost_is_published_again_by_the_jobs_sweep(
+        users, settings, django_capture_on_commit_callbacks):
+    """Redis restarted without persistence after it took the job's task: the job would stay queued forever."""
+    settings.JOB_REQUEUE_MINUTES = 10
+    with transaction.atomic():
+        job = jobs.job_create(users["civil_heping"], "test", "十步", _counting_task)
+        recent = jobs.job_create(users["civil_heping"], "test", "刚交给队列", _counting_task)
+    _handed_over(job, 11)
+    _handed_over(recent, 2)  # maybe only waiting for a free worker: left alone
+    assert jobs.jobs_sweep()["requeued"] == 1
+    job.refresh_from_db()
+    recent.refresh_from_db()
+    assert (job.state, job.done, job.message) == ("done", 10, "完成") and recent.state == "queued"
+    assert jobs.jobs_sweep()["requeued"] == 0  # done: nothing more
+    assert job_done_events(job) == 1
+
+
+def test_a_job_whose_start_the_outbox_gave_up_on_ends_failed_for_its_owner(users, settings, client):
+    settings.JOB_REQUEUE_MINUTES = 10
+    with transaction.atomic():
+        job = jobs.job_create(users["civil_heping"], "test", "十步", _counting_task)
+    _handed_over(job, 11, state=OutboxState.FAILED, error="OperationalError: Error 111 connecting to redis")
+    assert jobs.jobs_sweep() == {"requeued": 0, "failed": 1, "unpublished": 0}
+    job.refresh_from_db()
+    assert job.state == "failed" and "Error 111 connecting to redis" in job.message
+    client.force_login(users["civil_heping"])
+    assert "任务未能启动" in client.get(reverse("job-detail", args=[job.pk])).content.decode()
+    assert jobs.jobs_sweep()["failed"] == 0
