@@ -110,12 +110,15 @@ def jobs_sweep(now=None, limit: int = 500) -> dict:
     counts = {"requeued": 0, "failed": 0, "unpublished": 0}
     for key, state, args, error in owed.values_list("key", "state", "args", "last_error"):
         job_id = keys[key]
+        task = current_app.tasks.get(args[1])
+        if task is None:  # renamed or removed since the job was started: it can never run
+            state, error = OutboxState.FAILED, f"unknown task {args[1]}"
         if state == OutboxState.FAILED:
             with transaction.atomic():
                 if BackgroundJob.objects.select_for_update().filter(pk=job_id, state=JobState.QUEUED).exists():
                     job_fail(job_id, _("任务未能启动：%(error)s") % {"error": error})
                     counts["failed"] += 1
-        elif publish(current_app.tasks[args[1]], job_id, *args[2:]):
+        elif publish(task, job_id, *args[2:]):
             logger.warning("background job %s: still queued after its start was delivered; published again", job_id)
             counts["requeued"] += 1
         else:
