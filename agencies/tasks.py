@@ -19,3 +19,20 @@ def deliver_outbox_message(message_id: int) -> str:
 def sweep_outbox() -> dict:
     """Every minute (beat): what the broker lost, or what failed and is due again, is still in the table."""
     return outbox_sweep()
+
+
+@shared_task(acks_late=True)
+def start_background_job(job_id: int, task_name: str, *args) -> bool:
+    """Owed through the outbox by `job_create`: hands the job's own task to the broker (agencies.jobs.job_dispatch).
+    Delivered under the outbox row's lock, which a long job must not hold: the job runs in its own task."""
+    from .jobs import job_dispatch
+
+    return job_dispatch(job_id, task_name, *args)
+
+
+@shared_task(acks_late=True)
+def sweep_background_jobs() -> dict:
+    """Beat, every JOB_REQUEUE_MINUTES: a job whose task the broker lost is published again (agencies.jobs)."""
+    from .jobs import jobs_sweep
+
+    return jobs_sweep()

@@ -35,15 +35,33 @@ class ComplaintAdmin(ReadOnlyAdmin):
 
 @admin.register(ComplaintNotification)
 class ComplaintNotificationAdmin(ReadOnlyAdmin):
-    """The outbox: what is still unsent (the sweep retries it) and why."""
+    """What was notified, and its delivery through the shared outbox: pending (the sweep retries it with backoff),
+    sent, or failed after the bound — with the last error."""
 
-    list_display = ["complaint", "kind", "department", "created_at", "sent_at", "attempts", "last_error"]
-    list_filter = ["kind", ("sent_at", admin.EmptyFieldListFilter)]
-    list_select_related = ["complaint", "department"]
+    list_display = ["complaint", "kind", "department", "created_at", "sent_at", "delivery_state", "attempts",
+                    "last_error"]
+    list_filter = ["kind", ("outbox__state", admin.ChoicesFieldListFilter), ("sent_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["complaint", "department", "outbox"]
     fields = ["complaint", "kind", "department", "leaders_only", "subject", "body", "created_at", "sent_at",
-              "attempts", "last_error"]
+              "delivery_state", "attempts", "last_error", "next_attempt_at", "outbox"]
     readonly_fields = fields
 
     def get_queryset(self, request):
         visible = Complaint.objects.restrict(request.user, Action.VIEW).values("pk")
         return super().get_queryset(request).filter(complaint__in=visible)
+
+    @admin.display(description=_("发送状态"), ordering="outbox__state")
+    def delivery_state(self, obj):
+        return obj.outbox.get_state_display() if obj.outbox_id else ""
+
+    @admin.display(description=_("发送次数"), ordering="outbox__attempts")
+    def attempts(self, obj):
+        return obj.attempts
+
+    @admin.display(description=_("最近错误"))
+    def last_error(self, obj):
+        return obj.last_error
+
+    @admin.display(description=_("下次发送时间"))
+    def next_attempt_at(self, obj):
+        return obj.outbox.next_attempt_at if obj.outbox_id and obj.state == "pending" else None

@@ -8,7 +8,8 @@ import datetime as dt
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from agencies.models import Department, Region
+from agencies.choices import OutboxState
+from agencies.models import Department, OutboxMessage, Region
 from institutions.models import Institution
 
 from .choices import Category, ComplaintState
@@ -72,7 +73,11 @@ def build_demo_complaints() -> int:
     past = timezone.localdate() - dt.timedelta(days=60)
     Complaint.objects.filter(pk=made[1].pk).update(answer_due=past, acknowledge_due=past)
     # The demo's history is not news: nobody is e-mailed about it.
-    ComplaintNotification.objects.filter(sent_at__isnull=True).update(sent_at=timezone.now())
+    now = timezone.now()
+    unsent = ComplaintNotification.objects.filter(sent_at__isnull=True)
+    OutboxMessage.objects.filter(complaint_notification__in=unsent, state=OutboxState.PENDING).update(
+        state=OutboxState.SENT, sent_at=now)
+    unsent.update(sent_at=now)
     return len(made) + 1
 
 

@@ -190,7 +190,9 @@ class ComplaintNote(models.Model):
 
 
 class ComplaintNotification(models.Model):
-    """An outbox row written in the complaint's own transaction: a lost broker never loses a notification.
+    """A notification to a department, written in the complaint's own transaction together with the shared outbox
+    message (agencies.outbox) that owes its delivery: a lost broker never loses it, and a mail server that keeps
+    failing is retried with backoff a bounded number of times, then shown as failed with its last error.
 
     Its text never names the complainant (departments open the complaint to see that, and the read is logged).
     """
@@ -205,8 +207,8 @@ class ComplaintNotification(models.Model):
     body = models.TextField(_("正文"))
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True, db_index=True)
-    attempts = models.PositiveSmallIntegerField(_("发送次数"), default=0)
-    last_error = models.CharField(_("最近错误"), max_length=255, blank=True)
+    outbox = models.OneToOneField("agencies.OutboxMessage", verbose_name=_("待发消息"), null=True, blank=True,
+                                  on_delete=models.SET_NULL, related_name="complaint_notification")
 
     class Meta:
         ordering = ["id"]
@@ -215,3 +217,16 @@ class ComplaintNotification(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} → {self.department}"
+
+    # The delivery's state, attempts and last error are the outbox message's.
+    @property
+    def state(self) -> str:
+        return self.outbox.state if self.outbox_id else ""
+
+    @property
+    def attempts(self) -> int:
+        return self.outbox.attempts if self.outbox_id else 0
+
+    @property
+    def last_error(self) -> str:
+        return self.outbox.last_error if self.outbox_id else ""

@@ -3,7 +3,8 @@ and the hand-overs (a lead on an unfiled operator, a case inspection).
 
 Each service runs in one transaction, locks the complaint, checks the transition table (choices.py) and the
 actor against the access policy, writes an audit row in the same transaction (never personal data), writes
-its notifications as outbox rows in the same transaction, and leaves delivery and signals to on_commit.
+its notifications with their shared outbox messages (agencies.outbox) in the same transaction, and leaves delivery
+and signals to on_commit.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import datetime as dt
 import hmac
 import logging
 import secrets
-from functools import partial
 from hashlib import sha256
 
 from django.conf import settings
@@ -193,25 +193,23 @@ def routing_suggestions(complaint: Complaint) -> list[Department]:
 
 
 def _notify(complaint: Complaint, kind: str, department: Department, leaders_only: bool = False) -> None:
-    """An outbox row, in the caller's transaction. No complainant data: the department opens the complaint."""
+    """A notification row and the shared outbox message that owes its delivery (agencies.outbox), in the caller's
+    transaction: sent after commit, or by the sweep. No complainant data: the department opens the complaint."""
+    from agencies.outbox import outbox_add
+
+    from .tasks import send_complaint_notification
+
     subject = _("【%(kind)s】投诉 %(code)s：%(category)s") % {
         "kind": NotificationKind(kind).label, "code": complaint.code, "category": complaint.get_category_display()}
     body = _("投诉查询码：%(code)s\n类别：%(category)s\n紧急程度：%(priority)s\n答复期限：%(due)s\n"
              "请登录监管平台查看并办理。") % {
         "code": complaint.code, "category": complaint.get_category_display(),
         "priority": complaint.get_priority_display(), "due": complaint.answer_due}
-    ComplaintNotification.objects.create(complaint=complaint, kind=kind, department=department,
-                                         leaders_only=leaders_only, subject=subject[:200], body=body)
-
-
-def _queue_delivery() -> None:
-    """After commit, hand unsent notifications to the broker. If the broker is down the rows stay unsent and the
-    periodic sweep (`complaints.tasks.sweep_complaint_notifications`) delivers them once it is back."""
-    from agencies.broker import publish
-
-    from .tasks import deliver_complaint_notifications
-
-    transaction.on_commit(partial(publish, deliver_complaint_notifications))
+    notification = ComplaintNotification.objects.create(complaint=complaint, kind=kind, department=department,
+                                                        leaders_only=leaders_only, subject=subject[:200], body=body)
+    notification.outbox = outbox_add(send_complaint_notification, notification.pk,
+                                      key=f"complaints.notification:{notification.pk}")
+    notification.save(update_fields=["outbox"])
 
 
 # ----------------------------------------------------------------------------------------------- public
@@ -295,7 +293,6 @@ def complaint_submit(*, category, description, region=None, institution=None, op
             "code": code, "category": category, "priority": priority, "channel": channel,
             "institution": getattr(institution, "pk", None), "attachments": len(prepared)})
         _notify(complaint, NotificationKind.RECEIVED, complaint.intake_department)
-        _queue_delivery()
         complaint_id = complaint.pk
         transaction.on_commit(lambda: complaint_received.send(sender=Complaint, complaint_id=complaint_id))
     return complaint, secret, True
@@ -338,7 +335,6 @@ def complaint_add_info(complaint, text: str, files=()) -> Complaint:
         routings = list(active_routings(complaint).filter(role=RoutingRole.LEAD))
         for department in [r.department for r in routings] or [complaint.intake_department]:
             _notify(complaint, NotificationKind.INFO_ADDED, department)
-        _queue_delivery()
     return complaint
 
 
@@ -426,7 +422,6 @@ def complaint_route(actor, complaint, lead_department, assist_departments=(), no
         audit_record(actor, "complaint.route", complaint, before=before, after={
             "state": complaint.state, "lead": lead_department.pk, "assist": [d.pk for d in assists],
             "region_code": complaint.region_code}, note=note)
-        _queue_delivery()
         complaint_id = complaint.pk
         transaction.on_commit(lambda: complaint_routed.send(sender=Complaint, complaint_id=complaint_id))
     return complaint
@@ -505,7 +500,6 @@ def complaint_return(actor, complaint, reason: str) -> Complaint:
         audit_record(actor, "complaint.return", complaint, before={"state": before},
                      after={"state": complaint.state}, note=reason)
         _notify(complaint, NotificationKind.RECEIVED, complaint.intake_department)
-        _queue_delivery()
         complaint_id = complaint.pk
         transaction.on_commit(lambda: complaint_received.send(sender=Complaint, complaint_id=complaint_id))
     return complaint
@@ -673,19 +667,12 @@ def complaint_check_deadlines(today: dt.date | None = None) -> dict:
                 _notify(complaint, NotificationKind.ESCALATION, department, leaders_only=True)
             audit_record(None, "complaint.escalate", complaint, after={"answer_due": str(complaint.answer_due)})
             escalated += 1
-    if reminded or escalated:
-        _queue_delivery_now()
     return {"reminded": reminded, "escalated": escalated}
 
 
 def _owing_departments(complaint: Complaint) -> list[Department]:
     lead = [r.department for r in active_routings(complaint) if r.role == RoutingRole.LEAD]
     return lead or [complaint.intake_department]
-
-
-def _queue_delivery_now() -> None:
-    with transaction.atomic():
-        _queue_delivery()
 
 
 def department_may_handle(department: Department, complaint: Complaint) -> bool:

@@ -27,10 +27,11 @@ def nightly_credit_run() -> dict:
 RECOMPUTE_JOB_KIND = "credit.recompute"
 
 
-@shared_task
+@shared_task(acks_late=True)
 def recompute_all_job(job_id: int) -> int | None:
     """The nightly re-grading of every operating institution, started by hand and shown as a background job.
-    Each chunk of institutions commits on its own: a failure keeps what was already re-graded."""
+    Each chunk of institutions commits on its own: a failure keeps what was already re-graded. acks_late: a worker
+    killed mid-way leaves the task to the broker's redelivery (re-grading again is idempotent)."""
     from django.utils.translation import gettext as _
 
     from agencies.jobs import running_job

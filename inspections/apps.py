@@ -16,7 +16,8 @@ class InspectionsConfig(AppConfig):
 
 def _schedule_drawn_inspections(sender, draw_id, **kwargs):
     """After a draw's commit: its planned inspections, as a background job of whoever executed the draw (they can
-    watch it); a draw executed by nobody in particular gets the plain task."""
+    watch it; the job's start is owed through the outbox, so a broker that is down delays it and loses nothing);
+    a draw executed by nobody in particular gets the plain task."""
     from django.utils.translation import gettext as _
 
     from agencies.jobs import job_create
@@ -32,5 +33,5 @@ def _schedule_drawn_inspections(sender, draw_id, **kwargs):
                        total=draw.assignments.count())
         else:
             schedule_drawn_inspections.delay(draw_id)
-    except Exception:  # the broker is down: the draw stands, and the hourly sweep schedules its inspections
+    except Exception:  # the broker is down (the plain task): the draw stands, and the hourly sweep schedules them
         logging.getLogger(__name__).warning("draw %s: follow-up not queued; the sweep will pick it up", draw_id)

@@ -259,7 +259,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_throttle": env.int("CELERY_UNACKED_RESTORE_THROTTLE", default=6),
 }
 # A request whose broker is away must not hang on it: publishing gives up quickly, and what it queued waits in an
-# outbox table (agencies.outbox, complaints' notifications) for the sweep.
+# outbox table (agencies.outbox) for the sweep.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2.0)
 # After a failed publish a process leaves its work to the sweeps this long before it tries the broker again
@@ -281,6 +281,11 @@ CELERY_BEAT_SCHEDULE = {
     "credit-nightly": {"task": "credit.tasks.nightly_credit_run", "schedule": 24 * 3600},
     "outbox-sweep": {"task": "agencies.tasks.sweep_outbox", "schedule": 60.0},
 }
+# Background jobs (agencies.jobs): a job still queued this long after its start was handed to the broker has lost its
+# task (a Redis restarted without persistence); the sweep publishes it again (a job runs once however often).
+JOB_REQUEUE_MINUTES = env.int("JOB_REQUEUE_MINUTES", default=10)
+CELERY_BEAT_SCHEDULE["jobs-sweep"] = {"task": "agencies.tasks.sweep_background_jobs",
+                                      "schedule": 60.0 * JOB_REQUEUE_MINUTES}
 # The outbox (agencies.outbox): a failed delivery waits OUTBOX_BACKOFF_SECONDS × 2ⁿ (at most the max) before the
 # next attempt, and is given up (marked failed, with its last error) after OUTBOX_MAX_ATTEMPTS attempts.
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
@@ -372,10 +377,10 @@ LOGGING = {
 }
 
 # Complaints: phone numbers are encrypted with this key (Fernet, urlsafe base64 of 32 bytes); derived from
-# SECRET_KEY when empty. Notification sweep and deadline check run from Celery beat.
+# SECRET_KEY when empty. The deadline check runs from Celery beat; notifications go through the shared outbox (its
+# sweep, "outbox-sweep", takes them too).
 FIELD_ENCRYPTION_KEY = env("FIELD_ENCRYPTION_KEY", default="")
 CELERY_BEAT_SCHEDULE |= {
-    "complaints-sweep-notifications": {"task": "complaints.tasks.sweep_complaint_notifications", "schedule": 300.0},
     "complaints-check-deadlines": {"task": "complaints.tasks.check_complaint_deadlines", "schedule": 3600.0},
 }
 

@@ -15,9 +15,10 @@ from ..models import Institution
 EXPORT_JOB_KIND = "institutions.export"
 
 
-@shared_task
+@shared_task(acks_late=True)
 def export_institutions(job_id: int) -> int | None:
-    """Builds the sheet of every institution the job's owner may view; returns the number of rows."""
+    """Builds the sheet of every institution the job's owner may view; returns the number of rows. acks_late: a
+    worker killed mid-way leaves the task to the broker's redelivery (building the sheet again is harmless)."""
     with running_job(job_id) as job:
         if job is None:
             return None

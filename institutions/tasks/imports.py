@@ -10,7 +10,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from agencies.choices import JOB_FINISHED_STATES
 from agencies.jobs import running_job
+from agencies.models import BackgroundJob
 
 from ..excel import read_workbook
 from ..services.directory import institutions_import
@@ -18,15 +20,19 @@ from ..services.directory import institutions_import
 JOB_KIND = "institutions.import"
 
 
-@shared_task
+@shared_task(acks_late=True)
 def import_institutions(job_id: int, upload_path: str) -> dict | None:
     """Reads the uploaded sheet (a default_storage name), validates every row, imports all or nothing.
-    Returns the import's report ({"created", "updated", "unchanged", "errors", "total"})."""
-    result = None
+    Returns the import's report ({"created", "updated", "unchanged", "errors", "total"}).
+
+    acks_late: a worker killed mid-import (its transaction undone) leaves the task to the broker's redelivery."""
+    result, ran = None, False
     try:
         with running_job(job_id) as job:
-            if job is None:
+            if job is None:  # ended, or running in another worker (which still needs the sheet)
+                ran = BackgroundJob.objects.filter(pk=job_id, state__in=JOB_FINISHED_STATES).exists()
                 return None
+            ran = True
             with default_storage.open(upload_path, "rb") as f:
                 rows, errors = read_workbook(f)
             job.progress(0, len(rows))
@@ -37,7 +43,8 @@ def import_institutions(job_id: int, upload_path: str) -> dict | None:
             result["total"] = len(rows)
             _end(job, result)
     finally:
-        default_storage.delete(upload_path)  # the sheet holds contact data; keep it no longer than needed
+        if ran:
+            default_storage.delete(upload_path)  # the sheet holds contact data; keep it no longer than needed
     return result
 
 

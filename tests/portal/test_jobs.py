@@ -11,7 +11,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from agencies import jobs
-from agencies.models import AuditEvent, BackgroundJob
+from agencies.models import AuditEvent, BackgroundJob, OutboxMessage
 from credit.services import evaluation
 from institutions.models import Institution
 
@@ -22,6 +22,8 @@ pytestmark = pytest.mark.django_db
 def _counting_task(job_id: int, fail_at: int | None = None) -> None:
     """A real task on the mechanism: ten steps, each reported; optionally raising part-way."""
     with jobs.running_job(job_id) as job:
+        if job is None:  # ended, or running elsewhere
+            return
         for step in range(1, 11):
             if step == fail_at:
                 raise RuntimeError("磁盘已满")
@@ -92,15 +94,21 @@ def test_the_state_table_refuses_going_back(users):
     assert jobs.job_start(job.pk) is None  # a redelivered task does nothing
 
 
-def test_a_task_runs_through_on_commit_and_survives_the_page(client, users, django_capture_on_commit_callbacks):
+def test_a_task_runs_through_the_outbox_after_commit_and_survives_the_page(client, users,
+                                                                          django_capture_on_commit_callbacks):
     owner = users["civil_heping"]
     with django_capture_on_commit_callbacks() as callbacks:
         job = jobs.job_create(owner, "test", "十步", _counting_task)
         assert BackgroundJob.objects.get(pk=job.pk).state == "queued"
-    assert len(callbacks) == 1  # queued on commit, not before
-    callbacks[0]()
+        message = OutboxMessage.objects.get(key=f"job:{job.pk}")
+        assert (message.task, message.args) == ("agencies.tasks.start_background_job", [job.pk, _counting_task.name])
+    assert len(callbacks) == 1  # the outbox's delivery, queued on commit, not before
+    with django_capture_on_commit_callbacks(execute=True):
+        callbacks[0]()  # delivers the start; the job itself runs after that delivery's commit, not inside it
     job.refresh_from_db()
+    message.refresh_from_db()
     assert (job.state, job.done, job.total, job.message) == ("done", 10, 10, "完成")
+    assert (message.state, message.attempts) == ("sent", 1)
     client.force_login(owner)
     listing = client.get(reverse("my-jobs")).content.decode()
     assert "十步" in listing and "已完成" in listing

@@ -13,14 +13,16 @@ from collections import Counter
 import pytest
 from django.contrib.auth import get_user_model
 from django.db.models import Max
+from django.urls import reverse
 
 from agencies.choices import OutboxState
-from agencies.models import OutboxMessage
+from agencies.models import AuditEvent, BackgroundJob, OutboxMessage
 from agencies.tasks import sweep_outbox
 from complaints.models import Complaint, ComplaintNotification
 from complaints.services import complaint_submit
 from complaints.tasks import recipients as complaint_recipients
 from complaints.tasks import sweep_complaint_notifications
+from credit.tasks import RECOMPUTE_JOB_KIND
 from inspections.choices import ReferralKind
 from inspections.services import referral_send
 from institutions.models import Institution
@@ -204,8 +206,8 @@ def test_two_hundred_complaints_while_redis_stops_all_stored_all_notified_once(r
     rows = ComplaintNotification.objects.filter(complaint__code__in=codes)
     wait_for(lambda: not rows.filter(sent_at__isnull=True).exists(), WAIT, "every notification to be sent", worker)
 
-    assert rows.count() == 200 and set(rows.values_list("attempts", flat=True)) == {1}
-    assert set(rows.values_list("last_error", flat=True)) == {""}
+    assert rows.count() == 200 and set(rows.values_list("outbox__attempts", flat=True)) == {1}
+    assert set(rows.values_list("outbox__state", "outbox__last_error")) == {(OutboxState.SENT, "")}
     to = complaint_recipients(rows.first())
     assert "civil_heping@example.org" in to
     code_of = {subject: code for subject, code in rows.values_list("subject", "complaint__code")}
@@ -265,3 +267,43 @@ def test_a_filing_and_a_decision_while_redis_is_down_are_delivered_once_by_the_s
     assert again["sent"] == 0
     assert subjects_to(mail_dir, "备案通报") == fire and subjects_to(mail_dir, referral_needle) == referral_mails
     print(f"three services with Redis down took {down_seconds:.1f}s")
+
+
+# ------------------------------------------------------------------------------------ a job started, Redis down
+
+
+def test_a_job_started_while_redis_is_down_runs_once_when_the_sweep_delivers_it(rebuild_demo_after, publishing,
+                                                                                workers, users, client):
+    """The city bureau starts the credit re-grading of every institution with Redis stopped: the page answers, the
+    job waits queued with its start owed in the outbox; once Redis is back the sweep starts it on a real worker,
+    and it runs once."""
+    broker = publishing
+    broker.stop()
+    client.force_login(users["civil_city"])
+    started = time.monotonic()
+    response = client.post(reverse("credit-recompute-all"))
+    down_seconds = time.monotonic() - started
+    job = BackgroundJob.objects.get(kind=RECOMPUTE_JOB_KIND)
+    assert response.status_code == 302 and response["Location"] == reverse("job-detail", args=[job.pk])
+    message = OutboxMessage.objects.get(key=f"job:{job.pk}")
+    assert job.state == "queued" and (message.state, message.attempts) == (OutboxState.PENDING, 0)
+
+    broker.start()
+    worker = workers()
+    assert result_of(send(sweep_outbox, broker.url), broker.url)["sent"] >= 1
+    wait_for(lambda: BackgroundJob.objects.get(pk=job.pk).is_finished, WAIT, "the job to run", worker)
+    job.refresh_from_db()
+    message.refresh_from_db()
+    operating = Institution.objects.exclude(status="closed").count()
+    assert (job.state, job.done, job.total) == ("done", operating, operating), job.message
+    assert (message.state, message.attempts, message.last_error) == (OutboxState.SENT, 1, "")
+    done_events = AuditEvent.objects.filter(verb="job.done", object_id=str(job.pk))
+    assert done_events.count() == 1
+
+    # The sweep again, and the job's start delivered again: nothing more runs.
+    assert result_of(send(sweep_outbox, broker.url), broker.url)["sent"] == 0
+    from agencies.tasks import deliver_outbox_message
+
+    assert result_of(send(deliver_outbox_message, broker.url, message.pk), broker.url) == "done"
+    assert done_events.count() == 1 and BackgroundJob.objects.get(pk=job.pk).finished_at == job.finished_at
+    print(f"the recompute started with Redis down answered in {down_seconds:.1f}s")
