@@ -126,6 +126,10 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Template fragments that depend only on the language and the page (base.html: the visitors' navigation, the
+# footer): in each process's memory, kept until it restarts — they change only with a deploy.
+CACHES["fragments"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "fragments",
+                       "TIMEOUT": None}
 
 AUTHENTICATION_BACKENDS = [
     # First: refuses a username+address pair locked out by django-axes before any password is checked.
