@@ -17,7 +17,8 @@ def stock(bound_field) -> str:
     widget = bound_field.field.widget
     own = type(widget)
     django_base = next(c for c in own.__mro__ if c.__module__ == "django.forms.widgets")
-    widget.__class__ = type("Stock", (django_base,), {"allow_multiple_selected": getattr(own, "allow_multiple_selected", False)})
+    multiple = getattr(own, "allow_multiple_selected", False)
+    widget.__class__ = type("Stock", (django_base,), {"allow_multiple_selected": multiple})
     try:
         return str(bound_field)
     finally:
