@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 
 from agencies.access import can, department_context, department_may, departments_covering, granting_duty_ids
 from agencies.audit import audit_record
-from agencies.calendar import add_working_days
+from agencies.calendar import add_working_days, working_calendar
 from agencies.choices import Action, RegionLevel
 from agencies.models import Department, Domain, Duty, Region
 from institutions.choices import LeadSource
@@ -265,23 +265,27 @@ def complaint_submit(*, category, description, region=None, institution=None, op
     with transaction.atomic():
         if institution is not None:
             # Serialises submissions about one institution, so two identical ones cannot both pass the guard.
-            Institution.objects.select_for_update().filter(pk=institution.pk).first()
+            # The row was read above: only its lock is wanted here.
+            list(Institution.objects.select_for_update().filter(pk=institution.pk).values_list("pk"))
         existing = (Complaint.objects.filter(duplicate_key=key, submitted_at__gte=timezone.now() - DUPLICATE_WINDOW)
                     .exclude(state__in=[ComplaintState.MERGED, ComplaintState.DISMISSED]).order_by("id").first())
         if existing is not None:
             return existing, None, False
         secret = _random(10)
         code = "T" + _random(9)
+        domains = Domain.objects.in_bulk([ACCESS_DOMAIN, CATEGORY_DOMAINS[Category(category)]], field_name="code")
+        calendar = working_calendar()  # one snapshot (a cache read) for both deadlines
         complaint = Complaint(
-            institution=institution, region=region, domain=Domain.objects.get(code=ACCESS_DOMAIN),
-            supervision_domain=Domain.objects.get(code=CATEGORY_DOMAINS[Category(category)]),
+            institution=institution, region=region, domain=domains[ACCESS_DOMAIN],
+            supervision_domain=domains[CATEGORY_DOMAINS[Category(category)]],
             operator_name="" if institution else operator_name.strip(),
             operator_address="" if institution else operator_address.strip(),
             code=code, secret_hash=secret_digest(code, secret), category=category, priority=priority,
             channel=channel, description=description, occurred_on=occurred_on,
             complainant_name=(complainant_name or "").strip(), complainant_phone_encrypted=crypto.encrypt(phone),
             consent=bool(consent), duplicate_key=key, intake_department=intake_department_for(region),
-            acknowledge_due=add_working_days(today, acknowledge_in), answer_due=add_working_days(today, answer_in))
+            acknowledge_due=calendar.add_working_days(today, acknowledge_in),
+            answer_due=calendar.add_working_days(today, answer_in))
         complaint.save()
         for item in prepared:
             attachment = ComplaintAttachment(complaint=complaint, original_name=item.original_name,

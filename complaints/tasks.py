@@ -67,7 +67,9 @@ def deliver_pending(now=None, limit: int = SWEEP_BATCH) -> int:
     return sent
 
 
-@shared_task(acks_late=True)
+# Published after every submission, and nobody reads its result: with a result, publishing also SUBSCRIBEs to the
+# result's channel and UNSUBSCRIBEs (three Redis round trips instead of one), and the worker stores a result key.
+@shared_task(acks_late=True, ignore_result=True)
 def deliver_complaint_notifications() -> int:
     """Kept for messages queued before notifications moved to the shared outbox: the same as the sweep."""
     return deliver_pending()

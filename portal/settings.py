@@ -118,13 +118,18 @@ REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's, reusing its redis-py client (agencies/cache.py).
+            "BACKEND": "agencies.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="portal"),
         }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Template fragments that depend only on the language and the page (base.html: the visitors' navigation, the
+# footer): in each process's memory, kept until it restarts — they change only with a deploy.
+CACHES["fragments"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "fragments",
+                       "TIMEOUT": None}
 
 AUTHENTICATION_BACKENDS = [
     # First: refuses a username+address pair locked out by django-axes before any password is checked.

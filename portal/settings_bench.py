@@ -6,3 +6,6 @@ from .settings import *  # noqa: F403
 
 DEBUG = False
 COMPLAINT_RATE_LIMITS = {"submit": (10**9, 3600), "track": (10**9, 600)}
+# Persistent database connections, as the production profile has them (CONN_MAX_AGE 60): the development
+# default (0) opens a PostgreSQL connection — a forked backend and its authentication — for every request.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)  # noqa: F405

@@ -8,7 +8,7 @@ from .settings import *  # noqa: F403
 
 CELERY_TASK_ALWAYS_EAGER = True
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}, "fragments": CACHES["fragments"]}  # noqa: F405
 MEDIA_ROOT = str(BASE_DIR / "var" / "test-uploads")  # noqa: F405
 # Tests run without collectstatic: let WhiteNoise look files up per request instead of warning, on every
 # request, that STATIC_ROOT does not exist (the development server does the same, DEBUG being on there).

@@ -62,7 +62,9 @@ SOURCE_MODELS = {
 }
 
 
-@shared_task
+# Published after each new piece of work (a filing, a complaint …); its result is never read (and would cost a
+# SUBSCRIBE/UNSUBSCRIBE pair per publish and a stored result key).
+@shared_task(ignore_result=True)
 def notify_new_work_task(source_key: str, record_id: int, event: str) -> int:
     from .notifications import notify_new_work
 

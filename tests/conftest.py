@@ -17,10 +17,15 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    # Scopes are cached per catalog version; a test that edits a duty must not leak into the next.
+    # Scopes are cached per catalog version; a test that edits a duty must not leak into the next. Rendered
+    # fragments (base.html, the complaint form) are kept per process: a test that renames a district must not either.
+    from django.core.cache import caches
+
     cache.clear()
+    caches["fragments"].clear()
     yield
     cache.clear()
+    caches["fragments"].clear()
 
 
 @pytest.fixture(autouse=True)

@@ -197,3 +197,20 @@ def test_tracking_page_shows_status_department_reply_and_no_staff_names(client, 
     client.post(track, {"code": complaint.code, "secret": secret, "step": "rate", "rating": "4"})
     complaint.refresh_from_db()
     assert complaint.state == ComplaintState.CLOSED and complaint.rating == 4
+
+
+def test_form_page_and_submission_keep_their_query_counts(client, heping_home, django_assert_num_queries,
+                                                          django_assert_max_num_queries):
+    """The empty form's fields are a rendered fragment after the first visit (the districts are read once), and a
+    submission is its complaint, audit row and outbox row with the look-ups they need — nothing per field or row."""
+    client.get(reverse(FORM))
+    with django_assert_num_queries(0):
+        html = client.get(reverse(FORM)).content.decode()
+    assert "和平区" in html and 'name="region"' in html  # the district list is still there, from the fragment
+    data = form_data(client, heping_home)
+    # Institution, its lock, the duplicate guard, both domains (one query), the working calendar (two: the cache
+    # starts cold in a test), the intake bureau, the complaint, the audit chain (head lock, row, head), the outbox
+    # row, and the test transaction's savepoint pair.
+    with django_assert_max_num_queries(14) as captured:
+        response = client.post(reverse(FORM), data)
+    assert response.status_code == 200 and "tracking-code" in response.content.decode(), len(captured)
