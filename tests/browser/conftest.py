@@ -4,10 +4,12 @@ Playwright cannot download its own browser here, so it launches the system one. 
 journeys with a clear message; only PORTAL_SKIP_BROWSER=1 turns that into a skip, never silently.
 """
 
+import contextlib
 import os
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 
 from tests.conftest import build_reference_and_demo
 
@@ -81,6 +83,12 @@ def page(browser, live_server, demo_city):
     context.set_default_timeout(15_000)
     page = context.new_page()
     yield page
+    # Stop the page's pollers (the work badge, a job's progress bar) and let the request in flight finish before
+    # the test database is truncated: a request reading tables while TRUNCATE locks them deadlocks the teardown.
+    for open_page in context.pages:
+        with contextlib.suppress(PlaywrightError):
+            open_page.wait_for_load_state("networkidle", timeout=5_000)
+            open_page.goto("about:blank")
     context.close()
 
 
