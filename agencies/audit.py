@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .models import AuditChainHead, AuditEvent
+from .selectors import department_of
 
 GENESIS = "0" * 64
 PURGE_VERB = "audit.purge"
@@ -81,7 +82,7 @@ def audit_records_bulk(actor, entries) -> int:
     head, _created = AuditChainHead.objects.select_for_update().get_or_create(
         pk=1, defaults={"last_hash": GENESIS})
     authenticated = actor is not None and actor.is_authenticated
-    department = _department_of(actor)
+    department = department_of(actor)
     now, prev, events = timezone.now(), head.last_hash, []
     for entry in entries:
         event = AuditEvent(
@@ -97,15 +98,10 @@ def audit_records_bulk(actor, entries) -> int:
     return len(created)
 
 
-def _department_of(actor):
-    profile = getattr(actor, "staff_profile", None) if actor is not None and actor.is_authenticated else None
-    return profile.department if profile is not None else None
-
-
 def audit_record(actor, verb: str, obj, before: dict | None = None, after: dict | None = None, note: str = ""):
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit_record() must run inside the service's transaction")
-    return _append(actor=actor, department=_department_of(actor), verb=verb, object_type=obj._meta.label_lower,
+    return _append(actor=actor, department=department_of(actor), verb=verb, object_type=obj._meta.label_lower,
                    object_id=obj.pk, before=before, after=after, note=note)
 
 
@@ -114,7 +110,7 @@ def audit_event(actor, verb: str, object_type: str, object_id="", after: dict | 
     """An event that changes no record (a login, a refused request, an export), in a transaction of its own
     (or the caller's)."""
     with transaction.atomic():
-        return _append(actor=actor, department=_department_of(actor), verb=verb, object_type=object_type,
+        return _append(actor=actor, department=department_of(actor), verb=verb, object_type=object_type,
                        object_id=object_id, before=before, after=after, note=note)
 
 
@@ -186,7 +182,7 @@ def purge_expired(actor=None) -> int:
         # Rows are chained in id order, so "older than the cutoff" is a prefix of the chain up to `last`.
         doomed = AuditEvent.objects.filter(id__lte=last["id"])
         count = doomed.count()
-        _append(actor=actor, department=_department_of(actor), verb=PURGE_VERB, object_type="agencies.auditevent",
+        _append(actor=actor, department=department_of(actor), verb=PURGE_VERB, object_type="agencies.auditevent",
                 object_id=last["id"], after={"through_id": last["id"], "through_hash": last["row_hash"],
                                              "removed": count})
         doomed._raw_delete(doomed.db)

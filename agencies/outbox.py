@@ -52,15 +52,15 @@ def outbox_add(task, *args, key: str = "") -> OutboxMessage | None:
     """Owe `task(*args)` once the caller's transaction commits. `task` is a Celery task (or its registered name);
     args are ids and plain values. A non-empty `key` makes the message unique: a second one returns None."""
     name = task if isinstance(task, str) else task.name
-    with transaction.atomic():
+    if not key:
+        message = OutboxMessage.objects.create(task=name, args=list(args))
+    else:
         try:
-            with transaction.atomic():
+            with transaction.atomic():  # a savepoint: a duplicate key must not break the caller's transaction
                 message = OutboxMessage.objects.create(task=name, args=list(args), key=key[:200])
         except IntegrityError:
-            if not key:
-                raise
             return None
-        transaction.on_commit(partial(dispatch, message.pk))
+    transaction.on_commit(partial(dispatch, message.pk))
     return message
 
 

@@ -28,6 +28,7 @@ from agencies.audit import audit_record
 from agencies.calendar import add_working_days, working_calendar
 from agencies.choices import Action, RegionLevel
 from agencies.models import Department, Domain, Duty, Region
+from agencies.selectors import department_of
 from institutions.choices import LeadSource
 from institutions.models import Institution
 from institutions.services.records import district_of, lead_create
@@ -92,11 +93,6 @@ def _transition(complaint: Complaint, target: str) -> None:
 
 def _lock(complaint) -> Complaint:
     return Complaint.objects.select_for_update().get(pk=getattr(complaint, "pk", complaint))
-
-
-def department_of(user) -> Department | None:
-    profile = getattr(user, "staff_profile", None) if user is not None and user.is_authenticated else None
-    return profile.department if profile is not None else None
 
 
 def intake_department_for(region: Region) -> Department:

@@ -8,7 +8,6 @@ transaction, so each notification goes out once. A mail server that fails is ret
 in the admin (the complaint notification's and the outbox message's pages).
 """
 
-import logging
 
 from celery import shared_task
 from django.conf import settings
@@ -16,14 +15,10 @@ from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.utils import timezone
 
-from agencies.choices import OutboxState, StaffRole
-from agencies.models import OutboxMessage
-from agencies.outbox import SWEEP_BATCH, OutboxDeliveryError, outbox_deliver
+from agencies.choices import StaffRole
 
 from .models import ComplaintNotification
 from .services import complaint_check_deadlines
-
-logger = logging.getLogger(__name__)
 
 
 def recipients(notification: ComplaintNotification) -> list[str]:
@@ -50,36 +45,6 @@ def send_complaint_notification(notification_id: int) -> int:
         send_mail(row.subject, row.body, settings.DEFAULT_FROM_EMAIL, to)
     ComplaintNotification.objects.filter(pk=row.pk).update(sent_at=timezone.now())
     return len(to)
-
-
-def deliver_pending(now=None, limit: int = SWEEP_BATCH) -> int:
-    """Deliver every complaint notification whose outbox message is due, here (what the outbox sweep does for every
-    message); returns how many were sent."""
-    now = now or timezone.now()
-    due = OutboxMessage.objects.filter(task=send_complaint_notification.name, state=OutboxState.PENDING,
-                                       next_attempt_at__lte=now).order_by("next_attempt_at", "id")
-    sent = 0
-    for message_id in due.values_list("pk", flat=True)[:limit]:
-        try:
-            sent += outbox_deliver(message_id, wait=False) == "sent"
-        except OutboxDeliveryError as exc:
-            logger.warning("complaint notification (outbox message %s) not sent: %s", message_id, exc)
-    return sent
-
-
-# Published after every submission, and nobody reads its result: with a result, publishing also SUBSCRIBEs to the
-# result's channel and UNSUBSCRIBEs (three Redis round trips instead of one), and the worker stores a result key.
-@shared_task(acks_late=True, ignore_result=True)
-def deliver_complaint_notifications() -> int:
-    """Kept for messages queued before notifications moved to the shared outbox: the same as the sweep."""
-    return deliver_pending()
-
-
-@shared_task(acks_late=True)
-def sweep_complaint_notifications() -> int:
-    """The complaint notifications that are due, at once (the outbox sweep takes them every minute anyway; this
-    name stays for schedules already in the database and for running by hand)."""
-    return deliver_pending()
 
 
 @shared_task(acks_late=True)

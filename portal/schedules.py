@@ -3,6 +3,10 @@
 from django.conf import settings
 from django.db import transaction
 
+# Entries this project once declared and no longer does (their task is gone): a database written by an older
+# release still holds their rows, and beat would keep sending a task no worker knows.
+RETIRED = ("complaints-sweep-notifications",)  # the shared outbox's sweep delivers complaint notifications
+
 
 def sync_schedules() -> list[str]:
     """Create or update one PeriodicTask per entry (by name), through django-celery-beat's own conversion — the
@@ -14,6 +18,7 @@ def sync_schedules() -> list[str]:
 
     names = []
     with transaction.atomic():
+        PeriodicTask.objects.filter(name__in=RETIRED).delete()
         for name, entry in settings.CELERY_BEAT_SCHEDULE.items():
             paused = PeriodicTask.objects.filter(name=name, enabled=False).exists()
             ModelEntry.from_entry(name, app=app, **entry)

@@ -27,6 +27,7 @@ from agencies.audit import audit_record
 from agencies.calendar import add_working_days, working_calendar
 from agencies.choices import Action
 from agencies.models import Department
+from agencies.selectors import department_of
 from institutions.services.filing import MAX_MATERIAL_BYTES, sniff_content_type
 from institutions.services.records import district_department, own_institutions
 
@@ -84,16 +85,6 @@ def _transition(obj, table, state_cls, target: str) -> None:
 def verifying_department(finding: Finding) -> Department | None:
     """谁检查谁验收: the department named on the finding, else the one that found it."""
     return finding.verifying_department if finding.verifying_department_id else finding.found_by
-
-
-def department_of(actor):
-    """The actor's department (None for institution accounts and the system), in one query."""
-    if actor is None or not actor.is_authenticated:
-        return None
-    from agencies.models import StaffProfile
-
-    profile = StaffProfile.objects.select_related("department").filter(user_id=actor.pk).first()
-    return profile.department if profile is not None else None
 
 
 def may_verify(actor, finding: Finding) -> bool:

@@ -23,6 +23,7 @@ from agencies.audit import audit_record
 from agencies.calendar import add_working_days, working_calendar
 from agencies.choices import Action
 from agencies.models import Department
+from agencies.selectors import department_of
 
 from .. import signals
 from ..choices import (
@@ -34,7 +35,7 @@ from ..choices import (
     ReferralState,
 )
 from ..models import Finding, FindingGroupObjectPermission, Referral, ReferralGroupObjectPermission
-from .findings import _pk, department_of, lock_finding, verifying_department
+from .findings import _pk, lock_finding, verifying_department
 
 OPEN_REFERRAL_STATES = (ReferralState.SENT, ReferralState.ACCEPTED)
 

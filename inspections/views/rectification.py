@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from agencies.access import departments_covering
 from agencies.choices import Action
+from agencies.selectors import department_of
 
 from ..choices import FindingState, Severity, SupervisedCaseState
 from ..forms.findings import (
@@ -28,7 +29,6 @@ from ..forms.findings import (
 from ..models import Finding, RectificationEvidence, Referral, SupervisedCase, SuspensionOrder
 from ..selectors import findings_to_verify
 from ..services.findings import (
-    department_of,
     may_verify,
     rectification_submit,
     rectification_verify,

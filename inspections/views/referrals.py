@@ -11,9 +11,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from agencies.calendar import working_calendar
+from agencies.selectors import department_of
 
 from ..choices import ReferralState
-from ..services.findings import department_of
 from ..services.referrals import (
     OPEN_REFERRAL_STATES,
     findings_needing_referral,

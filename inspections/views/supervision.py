@@ -13,13 +13,13 @@ from django.views.decorators.http import require_GET, require_POST
 
 from agencies.choices import Action
 from agencies.models import Department
+from agencies.selectors import department_of
 
 from .. import lists
 from ..choices import SupervisedCaseState, SuspensionState
 from ..forms.findings import ListFilterForm
 from ..models import SupervisedCase, SuspensionOrder
 from ..services.findings import (
-    department_of,
     supervised_case_lift,
     supervised_cases_public,
     suspension_order_issue,

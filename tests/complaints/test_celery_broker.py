@@ -6,9 +6,9 @@ import time
 import pytest
 from django.contrib.auth import get_user_model
 
+from agencies.tasks import sweep_outbox
 from complaints.models import Complaint, ComplaintNotification
 from complaints.services import complaint_submit
-from complaints.tasks import sweep_complaint_notifications
 from institutions.models import Institution
 from tests.institutions.test_celery_worker import celery_worker, publishing_app, real_services  # noqa: F401
 
@@ -47,7 +47,7 @@ def test_complaint_accepted_while_redis_is_down_notified_once_it_is_back(
 
     # Redis is back: the beat-scheduled sweep, taken from Redis by the real worker, sends it.
     with publishing_app.connection_for_write(redis_url) as conn:
-        sweep_complaint_notifications.apply_async(queue=celery_worker["queue"], connection=conn)
+        sweep_outbox.apply_async(queue=celery_worker["queue"], connection=conn)
     deadline = time.monotonic() + WAIT
     while time.monotonic() < deadline:
         row.refresh_from_db()

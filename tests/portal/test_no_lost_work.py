@@ -21,7 +21,6 @@ from agencies.tasks import sweep_outbox
 from complaints.models import Complaint, ComplaintNotification
 from complaints.services import complaint_submit
 from complaints.tasks import recipients as complaint_recipients
-from complaints.tasks import sweep_complaint_notifications
 from credit.tasks import RECOMPUTE_JOB_KIND
 from inspections.choices import ReferralKind
 from inspections.services import referral_send
@@ -202,7 +201,7 @@ def test_two_hundred_complaints_while_redis_stops_all_stored_all_notified_once(r
     assert unsent_while_down >= 100
 
     broker.start()
-    send(sweep_complaint_notifications, broker.url)  # what beat sends every five minutes
+    send(sweep_outbox, broker.url)  # what beat sends every minute
     rows = ComplaintNotification.objects.filter(complaint__code__in=codes)
     wait_for(lambda: not rows.filter(sent_at__isnull=True).exists(), WAIT, "every notification to be sent", worker)
 

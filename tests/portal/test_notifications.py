@@ -251,6 +251,14 @@ def test_beat_schedule_is_in_the_database_after_setup():
     assert reminders.task == "portal.tasks.send_deadline_reminders" and reminders.crontab is not None
     assert PeriodicTask.objects.get(name="credit-nightly").interval.every == 24 * 3600
     assert settings.CELERY_BEAT_SCHEDULER == "django_celery_beat.schedulers:DatabaseScheduler"
+    # A retired entry's row, left by an older release, is removed (its task no longer exists).
+    from django_celery_beat.models import IntervalSchedule
+
+    every = IntervalSchedule.objects.create(every=300, period=IntervalSchedule.SECONDS)
+    PeriodicTask.objects.create(name="complaints-sweep-notifications", interval=every,
+                                task="complaints.tasks.sweep_complaint_notifications")
+    call_command("sync_schedules")
+    assert not PeriodicTask.objects.filter(name="complaints-sweep-notifications").exists()
     # An administrator's pause survives the next sync.
     PeriodicTask.objects.filter(name="credit-nightly").update(enabled=False)
     call_command("sync_schedules")
