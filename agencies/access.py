@@ -16,12 +16,15 @@ and guardian's direct-FK lookup, never by importing a higher app.
 
 from __future__ import annotations
 
+import functools
+import itertools
+import time
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import F, Q
 from django.db.models.lookups import GreaterThan
 from django.utils.translation import gettext as _
@@ -32,7 +35,11 @@ from . import lookups  # noqa: F401  (registers the in_array lookup)
 from .choices import Action, StaffRole
 
 CATALOG_VERSION_KEY = "access:catalog-version"
+_generation_counter = itertools.count(1)  # in-process memo generations (scopes, hand-offs)
 CONTEXT_TTL = 3600
+# Above this many hand-offs of one record type, restrict() asks the grant table in a subquery rather than
+# inlining the ids (a bureau with years of referrals must not send ten thousand literals per list).
+HANDOFFS_INLINED = 1000
 
 
 # --------------------------------------------------------------------------------------------- scope
@@ -75,12 +82,32 @@ def catalog_version() -> str:
     return version
 
 
+# A user object re-reads the catalog version at most this often: once per request in practice (a Redis
+# round trip each time restrict() or can() ran was ~1 ms a detail page); a duty edited in another process is
+# seen within this time, one edited in this process at once (`_scopes_generation`).
+VERSION_RECHECK_SECONDS = 0.5
+_scopes_generation = 0
+
+
 def invalidate_scopes(**_kwargs) -> None:
     """Called when a duty, a competence, a department or a staff assignment changes: at once (the same
     transaction sees its own change) and again after commit, so that a scope another process computed from
     the not-yet-committed state in between is not kept."""
+    _forget_scopes()
+    transaction.on_commit(_forget_scopes)
+
+
+def _forget_scopes() -> None:
+    global _scopes_generation
+    _scopes_generation = next(_generation_counter)
     cache.set(CATALOG_VERSION_KEY, uuid.uuid4().hex, None)
-    transaction.on_commit(lambda: cache.set(CATALOG_VERSION_KEY, uuid.uuid4().hex, None))
+
+
+def forget_memos() -> None:
+    """Drop every in-process memo of scopes and hand-offs (tests roll back writes, which sends no signal)."""
+    global _scopes_generation
+    _scopes_generation = next(_generation_counter)
+    grants_changed()
 
 
 def duty_domains_for_kind(duty_kind_ids, duty_domain_ids, kind_id, competence) -> set:
@@ -152,8 +179,12 @@ def kind_clauses(kind_id: int) -> tuple[dict, dict]:
 def get_access_context(user) -> AccessContext:
     """The user's department, region prefix and clauses; cached per catalog version."""
     cached = getattr(user, "_access_context", None)
-    version = catalog_version()
+    now = time.monotonic()
+    if cached is not None and cached[2] == _scopes_generation and now - cached[3] < VERSION_RECHECK_SECONDS:
+        return cached[1]
+    generation, version = _scopes_generation, catalog_version()
     if cached is not None and cached[0] == version:
+        user._access_context = (version, cached[1], generation, now)
         return cached[1]
     key = f"access:ctx:{version}:{user.pk}"
     ctx = cache.get(key)
@@ -175,7 +206,7 @@ def get_access_context(user) -> AccessContext:
                                 region_prefix=department.region.scope_code, clauses=clauses,
                                 duty_grants=duty_grants, kind_code=department.kind.code)
         cache.set(key, ctx, CONTEXT_TTL)
-    user._access_context = (version, ctx)
+    user._access_context = (version, ctx, generation, now)
     return ctx
 
 
@@ -305,13 +336,100 @@ def statutory_q(model, ctx: AccessContext, action: str) -> Q | None:
     return region & q
 
 
-def grants_q(model, user, ctx: AccessContext, action: str) -> Q | None:
-    """Explicit hand-offs of single records to the user or one of its groups.
+_grants_generation = 0
 
-    Written as `pk = ANY(ARRAY(SELECT …))` (agencies.lookups) rather than a correlated EXISTS: the grant
-    list is computed once, and the statutory arm keeps its index scans (an EXISTS in the OR made PostgreSQL
-    walk the whole primary key instead).
+
+def grants_changed(**_kwargs) -> None:
+    """A grant or a group membership was written: every memo of hand-offs in this process is stale.
+
+    Connected to the grant tables' save/delete and to group membership (agencies.signals); services that
+    bulk-create grants call it themselves, since bulk_create sends no signal.
     """
+    global _grants_generation
+    _grants_generation = next(_generation_counter)
+
+
+def grant_tables() -> list:
+    """Every (regulated model, grant table, is a group table) in the project, in a stable order."""
+    from django.apps import apps
+
+    tables = []
+    for model in apps.get_models():
+        if is_regulated(model):
+            user_model, group_model = grant_models(model)
+            tables += [(model, t, t is group_model) for t in (user_model, group_model) if t is not None]
+    return sorted(tables, key=lambda t: t[1]._meta.label_lower)
+
+
+_PLACEHOLDER_USER = -7_770_777  # compiled into the cached hand-off SQL in place of a user's id
+
+
+@functools.cache
+def _handoffs_sql(vendor: str) -> tuple[str, list]:
+    """The hand-off query, compiled once per process: (permission id, record id) from every grant table, for
+    the user's own grants and its groups'. Compiling a nine-branch UNION in the ORM costs more than running it."""
+    from django.contrib.auth import get_user_model
+
+    memberships = get_user_model().groups.through.objects.filter(user_id=_PLACEHOLDER_USER).values("group_id")
+    parts = [(table.objects.filter(group_id__in=memberships) if is_group
+              else table.objects.filter(user_id=_PLACEHOLDER_USER)).values_list("permission_id", "content_object_id")
+             for _model, table, is_group in grant_tables()]
+    sql, params = parts[0].union(*parts[1:], all=True).query.sql_with_params()
+    return sql, list(params)
+
+
+@functools.cache
+def _permission_keys() -> dict:
+    """Permission id → (model label, codename); permissions are written by migrations, so a process reads them once."""
+    from django.contrib.auth.models import Permission
+
+    return {p.pk: (f"{p.content_type.app_label}.{p.content_type.model}", p.codename)
+            for p in Permission.objects.select_related("content_type")}
+
+
+def handoffs(user) -> dict:
+    """Every record handed off to `user` or to one of its groups: {(model label, codename): frozenset of ids}.
+
+    One UNION query over all grant tables, memoised on the user object: a request pays it once however many
+    record types it restricts, and `can()` / `explain()` answer from it without a query. Inlining the ids
+    (rather than a subquery per arm) also lets PostgreSQL plan the statutory arm alone when there are none.
+    """
+    memo = getattr(user, "_handoffs", None)
+    if memo is not None and memo[0] == _grants_generation:
+        return memo[1]
+    generation = _grants_generation
+    sql, params = _handoffs_sql(connection.vendor)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user.pk if p == _PLACEHOLDER_USER else p for p in params])
+        rows = cursor.fetchall()
+    keys = _permission_keys()
+    if any(permission_id not in keys for permission_id, _pk in rows):
+        _permission_keys.cache_clear()  # a permission created since (a test's, a new model's): read them again
+        keys = _permission_keys()
+    found = defaultdict(set)
+    for permission_id, pk in rows:
+        found[keys[permission_id]].add(pk)
+    memo = {key: frozenset(ids) for key, ids in found.items()}
+    user._handoffs = (generation, memo)
+    return memo
+
+
+def handed_off_ids(user, model, action: str) -> frozenset:
+    return handoffs(user).get((model._meta.label_lower, codename(action, model)), frozenset())
+
+
+def grants_q(model, user, ctx: AccessContext, action: str) -> Q | None:
+    """Explicit hand-offs of single records to the user or one of its groups, or None when there are none.
+
+    The ids come from `handoffs` (one query per request). A long list is left to the database as
+    `pk = ANY(ARRAY(SELECT …))` (agencies.lookups) rather than a correlated EXISTS: an EXISTS in the OR made
+    PostgreSQL walk the whole primary key instead of the statutory arm's index scans.
+    """
+    ids = handed_off_ids(user, model, action)
+    if not ids:
+        return None
+    if len(ids) <= HANDOFFS_INLINED:
+        return Q(pk__in=sorted(ids))
     user_model, group_model = grant_models(model)
     code = codename(action, model)
     q = None
@@ -333,12 +451,10 @@ def institution_account_q(model, user, ctx: AccessContext, action: str) -> Q | N
         return None  # the institution itself (its own grant table, in grants_q), or a record without one (a lead)
     if not getattr(model, "access_institution_may_view", False):
         return None
-    inst_model = institution_model(model)
-    user_model, _group_model = grant_models(inst_model)
-    if user_model is None:
+    own = handed_off_ids(user, institution_model(model), Action.VIEW)
+    if not own:
         return None
-    own = user_model.objects.filter(user=user.pk, permission__codename=codename(Action.VIEW, inst_model))
-    return Q(**{f"{model.access_institution_field}__in_array": own.values("content_object_id")})
+    return Q(**{f"{model.access_institution_field}__in": sorted(own)})
 
 
 def restrict_queryset(queryset, user, action: str = Action.VIEW):
@@ -395,24 +511,15 @@ def statutory_clauses_for(obj, ctx: AccessContext, action: str) -> list[Clause]:
 
 
 def _has_grant(obj, user, action) -> bool:
-    user_model, group_model = grant_models(type(obj))
-    code = codename(action, type(obj))
-    if group_model is not None and group_model.objects.filter(
-            content_object=obj.pk, group__user=user.pk, permission__codename=code).exists():
-        return True
-    return bool(user_model is not None and user_model.objects.filter(
-        content_object=obj.pk, user=user.pk, permission__codename=code).exists())
+    return obj.pk in handed_off_ids(user, type(obj), action)
 
 
 def _institution_account_grant(obj, user, ctx, action) -> bool:
     model = type(obj)
-    if institution_account_q(model, user, ctx, action) is None:
+    if ctx.is_staff_member or action != Action.VIEW or model.access_institution_field in ("pk", None) \
+            or not getattr(model, "access_institution_may_view", False):
         return False
-    inst_model = institution_model(model)
-    user_model, _ = grant_models(inst_model)
-    return user_model.objects.filter(
-        content_object=getattr(obj, model.access_institution_field), user=user.pk,
-        permission__codename=codename(Action.VIEW, inst_model)).exists()
+    return getattr(obj, model.access_institution_field) in handed_off_ids(user, institution_model(model), Action.VIEW)
 
 
 def can(user, action: str, obj) -> bool:
@@ -443,10 +550,18 @@ def granting_duty_ids(ctx: AccessContext, obj, action: str) -> list[int]:
                               if (domain is None or domain in domains) and facts_match(facts, masks)))
 
 
-def explain(user, obj, action: str = Action.VIEW) -> list[Reason]:
-    """Why `user` may take `action` on `obj`: the duties (task number and text) or the hand-off. Empty = no access."""
+@functools.lru_cache(maxsize=4)
+def duty_texts(version: str) -> dict:
+    """Duty id → (text, id, reference) of the whole catalog, read once per process and catalog version (a few
+    hundred short rows): `explain()` on every detail page needs no query."""
     from .models import Duty
 
+    return {d.pk: (d.text_clean, d.pk, d.reference)
+            for d in Duty.objects.only("id", "text_clean", "task_no", "source_seed")}
+
+
+def explain(user, obj, action: str = Action.VIEW) -> list[Reason]:
+    """Why `user` may take `action` on `obj`: the duties (task number and text) or the hand-off. Empty = no access."""
     if user is None or not user.is_authenticated or not user.is_active:
         return []
     if user.is_superuser:
@@ -455,8 +570,8 @@ def explain(user, obj, action: str = Action.VIEW) -> list[Reason]:
     reasons = []
     duty_ids = granting_duty_ids(ctx, obj, action)
     if duty_ids:
-        duties = {d.id: d for d in Duty.objects.filter(id__in=duty_ids)}
-        reasons += [Reason("duty", duties[i].text_clean, i, duties[i].reference) for i in duty_ids if i in duties]
+        duties = duty_texts(user._access_context[0])  # the version get_access_context read for this user
+        reasons += [Reason("duty", *duties[i]) for i in duty_ids if i in duties]
     if _has_grant(obj, user, action):
         reasons.append(Reason("grant", _("移交授权（移送、转办或联合检查）")))
     if _institution_account_grant(obj, user, ctx, action):

@@ -7,6 +7,7 @@ class AgenciesConfig(AppConfig):
     verbose_name = _("部门与职责")
 
     def ready(self):
-        from . import security, signals  # noqa: F401
+        from . import security, signals
 
         security.connect_security_receivers()
+        signals.connect_grant_receivers()

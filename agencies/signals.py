@@ -11,3 +11,15 @@ for model in (Duty, DepartmentKind, Department, StaffProfile):
     post_delete.connect(invalidate_scopes, sender=model, dispatch_uid=f"scope-delete-{model.__name__}")
 for through in (Duty.department_kinds.through, Duty.domains.through, DepartmentKind.competence.through):
     m2m_changed.connect(invalidate_scopes, sender=through, dispatch_uid=f"scope-m2m-{through.__name__}")
+
+
+def connect_grant_receivers() -> None:
+    """Hand-off memos (access.handoffs) are stale once any grant table or a group membership changes."""
+    from django.contrib.auth import get_user_model
+
+    from .access import grant_tables, grants_changed
+
+    for _model, table, _is_group in grant_tables():
+        post_save.connect(grants_changed, sender=table, dispatch_uid=f"grants-save-{table._meta.label_lower}")
+        post_delete.connect(grants_changed, sender=table, dispatch_uid=f"grants-delete-{table._meta.label_lower}")
+    m2m_changed.connect(grants_changed, sender=get_user_model().groups.through, dispatch_uid="grants-groups")

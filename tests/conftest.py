@@ -21,11 +21,15 @@ def _fresh_cache():
     # fragments (base.html, the complaint form) are kept per process: a test that renames a district must not either.
     from django.core.cache import caches
 
+    from agencies.access import forget_memos
+
     cache.clear()
     caches["fragments"].clear()
+    forget_memos()
     yield
     cache.clear()
     caches["fragments"].clear()
+    forget_memos()
 
 
 @pytest.fixture(autouse=True)

@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from agencies.access import can
+from agencies.access import can, grants_changed
 from agencies.audit import audit_record
 from agencies.calendar import add_working_days
 from agencies.choices import Action
@@ -366,6 +366,7 @@ def late_filers_propose(on: dt.date | None = None) -> int:
         view = Permission.objects.get(codename="view_listentry", content_type__app_label="credit")
         ListEntryGroupObjectPermission.objects.bulk_create([ListEntryGroupObjectPermission(
             group=entry.department.group, permission=view, content_object=entry) for entry in entries])
+        grants_changed()  # bulk_create sends no signal
         audit_records_bulk(None, [
             *({"verb": "creditevent.derive", "object_type": "credit.creditevent", "object_id": e.pk,
                "after": {"kind": e.kind, "state": e.state}} for e in events),

@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from agencies.access import can, department_may
+from agencies.access import can, department_may, grants_changed
 from agencies.audit import audit_record
 from agencies.calendar import working_calendar
 from agencies.choices import Action
@@ -259,6 +259,7 @@ def inspection_create(actor, *, institution, kind, lead_department, departments=
     InspectionUserObjectPermission.objects.bulk_create([
         InspectionUserObjectPermission(user_id=i.staff.user_id, permission=p, content_object=inspection)
         for i in inspectors if i.staff_id for p in permissions])
+    grants_changed()  # bulk_create sends no signal
     audit_record(actor, "inspection.create", inspection, after={
         **_state(inspection), "institution": institution.pk, "lead_department": lead_department.pk,
         "departments": sorted(team_departments), "inspectors": sorted(found), "items": len(chosen),

@@ -93,8 +93,8 @@ def test_unpublished_results_are_not_public(api, inspection):
 def test_list_queries_do_not_grow_with_the_page(token_api, django_assert_max_num_queries):
     assert Inspection.objects.filter(region_code__startswith="12").count() >= 4  # the demo's
     for username, url, limit in (
-            # token + COUNT(*) + page (domain joined) + departments prefetch
-            ("civil_city", "/api/v1/inspections/", 4),
+            # token + hand-offs + COUNT(*) + page (domain joined) + departments prefetch
+            ("civil_city", "/api/v1/inspections/", 5),
             # no token: COUNT(*) + page (institution and region joined, counts annotated) + departments
             (None, "/api/v1/public/inspection-results/", 3)):
         client = token_api(username) if username else APIClient()

@@ -82,7 +82,7 @@ def test_stale_page_constant_queries(users, client, django_assert_max_num_querie
             DisclosureItem.objects.update_or_create(
                 institution=inst, kind=kind, defaults={"content": "x", "domain_id": _domain_id()})
     client.force_login(users["civil_heping"])
-    with django_assert_max_num_queries(11):
+    with django_assert_max_num_queries(12):
         response = client.get(reverse("records-disclosure-stale"))
     assert response.status_code == 200
 

@@ -126,7 +126,7 @@ def test_lists_constant_queries(users, client, django_assert_max_num_queries, ro
         drill_record(account, inst, dt.date(2026, 1, 1) + dt.timedelta(days=n), f"演练{n}", 10, "")
     client.force_login(users["civil_heping"])
     for name in ("records-incident-list", "records-drill-list", "records-drill-overdue"):
-        with django_assert_max_num_queries(11):
+        with django_assert_max_num_queries(12):
             assert client.get(reverse(name)).status_code == 200
 
 
