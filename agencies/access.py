@@ -82,9 +82,10 @@ def catalog_version() -> str:
     return version
 
 
-# A user object re-reads the catalog version at most this often: once per request in practice (a Redis
-# round trip each time restrict() or can() ran was ~1 ms a detail page); a duty edited in another process is
-# seen within this time, one edited in this process at once (`_scopes_generation`).
+# A user object re-reads the catalog version at most this often (a Redis round trip each time restrict() or
+# can() ran was ~1 ms of a detail page). Each request has a new user object, so a request always starts from
+# the current version; within one request or task, an edit from another process is seen within this time, one
+# from this process at once (`_scopes_generation`).
 VERSION_RECHECK_SECONDS = 0.5
 _scopes_generation = 0
 
@@ -443,13 +444,18 @@ def grants_q(model, user, ctx: AccessContext, action: str) -> Q | None:
     return q
 
 
+def _institution_account_reads(model, ctx: AccessContext, action: str) -> bool:
+    """Whether an institution account's own-institution rule applies to `model` at all."""
+    if ctx.is_staff_member or action != Action.VIEW:
+        return False
+    if model.access_institution_field in ("pk", None):
+        return False  # the institution itself (its own grant table, in grants_q), or a record without one (a lead)
+    return getattr(model, "access_institution_may_view", False)
+
+
 def institution_account_q(model, user, ctx: AccessContext, action: str) -> Q | None:
     """An institution's own accounts read their own institution's records (never complainants)."""
-    if ctx.is_staff_member or action != Action.VIEW:
-        return None
-    if model.access_institution_field in ("pk", None):
-        return None  # the institution itself (its own grant table, in grants_q), or a record without one (a lead)
-    if not getattr(model, "access_institution_may_view", False):
+    if not _institution_account_reads(model, ctx, action):
         return None
     own = handed_off_ids(user, institution_model(model), Action.VIEW)
     if not own:
@@ -516,8 +522,7 @@ def _has_grant(obj, user, action) -> bool:
 
 def _institution_account_grant(obj, user, ctx, action) -> bool:
     model = type(obj)
-    if ctx.is_staff_member or action != Action.VIEW or model.access_institution_field in ("pk", None) \
-            or not getattr(model, "access_institution_may_view", False):
+    if not _institution_account_reads(model, ctx, action):
         return False
     return getattr(obj, model.access_institution_field) in handed_off_ids(user, institution_model(model), Action.VIEW)
 
