@@ -82,11 +82,11 @@ def catalog_version() -> str:
     return version
 
 
-# A user object re-reads the catalog version at most this often (a Redis round trip each time restrict() or
-# can() ran was ~1 ms of a detail page). Each request has a new user object, so a request always starts from
-# the current version; within one request or task, an edit from another process is seen within this time, one
-# from this process at once (`_scopes_generation`).
-VERSION_RECHECK_SECONDS = 0.5
+# A user object keeps what it read of the catalog version and of its hand-offs at most this long (re-reading
+# the version cost a Redis round trip each time restrict() or can() ran: ~1 ms of a detail page). Each request
+# has a new user object, so a request always starts from the current state; within one request or a long task,
+# a write from another process is seen within this time, one from this process at once (the generations).
+MEMO_SECONDS = 0.5
 _scopes_generation = 0
 
 
@@ -181,7 +181,7 @@ def get_access_context(user) -> AccessContext:
     """The user's department, region prefix and clauses; cached per catalog version."""
     cached = getattr(user, "_access_context", None)
     now = time.monotonic()
-    if cached is not None and cached[2] == _scopes_generation and now - cached[3] < VERSION_RECHECK_SECONDS:
+    if cached is not None and cached[2] == _scopes_generation and now - cached[3] < MEMO_SECONDS:
         return cached[1]
     generation, version = _scopes_generation, catalog_version()
     if cached is not None and cached[0] == version:
@@ -391,12 +391,13 @@ def _permission_keys() -> dict:
 def handoffs(user) -> dict:
     """Every record handed off to `user` or to one of its groups: {(model label, codename): frozenset of ids}.
 
-    One UNION query over all grant tables, memoised on the user object: a request pays it once however many
-    record types it restricts, and `can()` / `explain()` answer from it without a query. Inlining the ids
+    One UNION query over all grant tables, memoised on the user object (`MEMO_SECONDS`): a request pays it once
+    however many record types it restricts, and `can()` / `explain()` answer from it without a query. Inlining the ids
     (rather than a subquery per arm) also lets PostgreSQL plan the statutory arm alone when there are none.
     """
     memo = getattr(user, "_handoffs", None)
-    if memo is not None and memo[0] == _grants_generation:
+    now = time.monotonic()
+    if memo is not None and memo[0] == _grants_generation and now - memo[2] < MEMO_SECONDS:
         return memo[1]
     generation = _grants_generation
     sql, params = _handoffs_sql(connection.vendor)
@@ -411,7 +412,7 @@ def handoffs(user) -> dict:
     for permission_id, pk in rows:
         found[keys[permission_id]].add(pk)
     memo = {key: frozenset(ids) for key, ids in found.items()}
-    user._handoffs = (generation, memo)
+    user._handoffs = (generation, memo, now)
     return memo
 
 

@@ -1,5 +1,5 @@
 """Hand-offs are read once per request (agencies.access.handoffs) and the catalog version at most every
-VERSION_RECHECK_SECONDS: what that memo must never do is keep an answer a write has changed."""
+MEMO_SECONDS: what that memo must never do is keep an answer a write has changed."""
 
 import pytest
 from django.contrib.auth.models import Group, Permission
@@ -45,9 +45,12 @@ def test_joining_a_group_that_holds_a_grant_is_seen_at_once(users):
     assert not can(fire, "view", finding)
 
 
-def test_a_bulk_created_grant_is_seen_once_the_writer_says_so(users):
+def test_a_bulk_created_grant_is_seen_once_the_writer_says_so(users, monkeypatch):
     # bulk_create sends no signal: the services that use it call grants_changed() (inspection_create, the
-    # credit run). Without that call the memo would answer from before the write.
+    # credit run). Without that call the memo answers from before the write for at most MEMO_SECONDS — the
+    # same as a grant written by another process.
+    clock = [1000.0]
+    monkeypatch.setattr(access.time, "monotonic", lambda: clock[0])
     fire, finding = users["fire_heping"], hexi_fire_finding()
     assert not can(fire, "view", finding)
     FindingUserObjectPermission.objects.bulk_create([FindingUserObjectPermission(
@@ -55,6 +58,10 @@ def test_a_bulk_created_grant_is_seen_once_the_writer_says_so(users):
     assert not can(fire, "view", finding)  # the memo, as documented
     access.grants_changed()
     assert can(fire, "view", finding)
+    FindingUserObjectPermission.objects.filter(user=fire).update(user=users["civil_heping"])  # no signal either
+    assert can(fire, "view", finding)
+    clock[0] += access.MEMO_SECONDS
+    assert not can(fire, "view", finding)
 
 
 def test_one_hand_off_query_per_request_however_many_record_types(users):
@@ -98,9 +105,9 @@ def test_a_duty_edited_here_is_seen_at_once_and_one_edited_elsewhere_within_the_
 
     # Another process edits the catalog: only the shared version changes; this process hears nothing.
     cache.set(access.CATALOG_VERSION_KEY, "edited-elsewhere", None)
-    clock[0] += access.VERSION_RECHECK_SECONDS / 2
+    clock[0] += access.MEMO_SECONDS / 2
     assert get_access_context(fire) is before  # within the recheck time: the memo stands
-    clock[0] += access.VERSION_RECHECK_SECONDS / 2
+    clock[0] += access.MEMO_SECONDS / 2
     assert get_access_context(fire) is not before  # re-read: computed under the new version
 
     # An edit in this process (signals) is seen at once, whatever the clock.
