@@ -210,8 +210,8 @@ def test_form_page_and_submission_keep_their_query_counts(client, heping_home, d
     data = form_data(client, heping_home)
     # Institution, its lock, the duplicate guard, both domains (one query), the working calendar (two: the cache
     # starts cold in a test), the intake bureau, the complaint, the audit chain (head lock, row, head), the
-    # notification row, the shared outbox's message for it (insert, inside outbox_add's two savepoint pairs: the
-    # key's uniqueness guard) and the row's link to it, and the test transaction's savepoint pair.
-    with django_assert_max_num_queries(20) as captured:
+    # notification row, the shared outbox's message for it (insert, inside one savepoint pair: the key's
+    # uniqueness guard) and the row's link to it, and the test transaction's savepoint pair: 18.
+    with django_assert_max_num_queries(18) as captured:
         response = client.post(reverse(FORM), data)
     assert response.status_code == 200 and "tracking-code" in response.content.decode(), len(captured)
