@@ -82,11 +82,14 @@ def catalog_version() -> str:
     return version
 
 
-# A user object keeps what it read of the catalog version and of its hand-offs at most this long (re-reading
-# the version cost a Redis round trip each time restrict() or can() ran: ~1 ms of a detail page). Each request
-# has a new user object, so a request always starts from the current state; within one request or a long task,
-# a write from another process is seen within this time, one from this process at once (the generations).
+# A user object keeps what it read of the catalog version at most MEMO_SECONDS (re-reading it cost a Redis
+# round trip each time restrict() or can() ran: ~1 ms of a detail page), and of its hand-offs at most
+# HANDOFFS_MEMO_SECONDS (a query: long enough that no request reads them twice, which would make its query
+# count depend on the machine's speed). Each request has a new user object, so a request always starts from the
+# current state; a long task sees another process's write within these times, this process's at once (the
+# generations).
 MEMO_SECONDS = 0.5
+HANDOFFS_MEMO_SECONDS = 30
 _scopes_generation = 0
 
 
@@ -391,13 +394,13 @@ def _permission_keys() -> dict:
 def handoffs(user) -> dict:
     """Every record handed off to `user` or to one of its groups: {(model label, codename): frozenset of ids}.
 
-    One UNION query over all grant tables, memoised on the user object (`MEMO_SECONDS`): a request pays it once
+    One UNION query over all grant tables, memoised on the user object (`HANDOFFS_MEMO_SECONDS`): a request pays it once
     however many record types it restricts, and `can()` / `explain()` answer from it without a query. Inlining the ids
     (rather than a subquery per arm) also lets PostgreSQL plan the statutory arm alone when there are none.
     """
     memo = getattr(user, "_handoffs", None)
     now = time.monotonic()
-    if memo is not None and memo[0] == _grants_generation and now - memo[2] < MEMO_SECONDS:
+    if memo is not None and memo[0] == _grants_generation and now - memo[2] < HANDOFFS_MEMO_SECONDS:
         return memo[1]
     generation = _grants_generation
     sql, params = _handoffs_sql(connection.vendor)
