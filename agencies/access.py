@@ -108,10 +108,12 @@ def _forget_scopes() -> None:
 
 
 def forget_memos() -> None:
-    """Drop every in-process memo of scopes and hand-offs (tests roll back writes, which sends no signal)."""
+    """Drop every in-process memo of scopes and hand-offs (tests roll back writes, which sends no signal, and
+    may rebuild the permission table under new ids)."""
     global _scopes_generation
     _scopes_generation = next(_generation_counter)
     grants_changed()
+    _permission_keys.cache_clear()
 
 
 def duty_domains_for_kind(duty_kind_ids, duty_domain_ids, kind_id, competence) -> set:
