@@ -108,12 +108,10 @@ def _forget_scopes() -> None:
 
 
 def forget_memos() -> None:
-    """Drop every in-process memo of scopes and hand-offs (tests roll back writes, which sends no signal, and
-    may rebuild the permission table under new ids)."""
+    """Drop every in-process memo of scopes and hand-offs (tests roll back writes, which sends no signal)."""
     global _scopes_generation
     _scopes_generation = next(_generation_counter)
     grants_changed()
-    _permission_keys.cache_clear()
 
 
 def duty_domains_for_kind(duty_kind_ids, duty_domain_ids, kind_id, competence) -> set:
@@ -409,7 +407,7 @@ def handoffs(user) -> dict:
     with connection.cursor() as cursor:
         cursor.execute(sql, [user.pk if p == _PLACEHOLDER_USER else p for p in params])
         rows = cursor.fetchall()
-    keys = _permission_keys()
+    keys = _permission_keys() if rows else {}
     if any(permission_id not in keys for permission_id, _pk in rows):
         _permission_keys.cache_clear()  # a permission created since (a test's, a new model's): read them again
         keys = _permission_keys()

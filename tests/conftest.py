@@ -13,6 +13,16 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
     with django_db_blocker.unblock():
         build_demo_city()
+        _read_permission_keys()
+
+
+def _read_permission_keys():
+    # Read here, once, as a running server reads them at its first hand-off: no test's query count depends on
+    # whether it is the first of its process to meet a hand-off.
+    from agencies.access import _permission_keys
+
+    _permission_keys.cache_clear()
+    _permission_keys()
 
 
 @pytest.fixture(autouse=True)
@@ -68,6 +78,7 @@ def pytest_runtest_teardown(item, nextitem):
     if blocker is not None and nextitem is not None:  # after the last test the database is going away anyway
         with blocker.unblock():
             build_reference_and_demo()
+            _read_permission_keys()  # the rebuilt permission table may have new ids
 
 
 @pytest.fixture
