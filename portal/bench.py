@@ -22,6 +22,7 @@ import contextlib
 import importlib
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -512,11 +513,13 @@ def submission_rows(duration: int, workers: int, connections: int) -> list[Row]:
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
             # Complaints about many institutions: the service locks the institution's row per submission.
             script.write(f"INSTITUTIONS = {{{', '.join(map(str, institutions))}}}\n" + WRK_SCRIPT)
+        cpu_before, wrk_before = _cpu_by_process(server.pid), resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         out = subprocess.run([wrk, "-t", str(connections), "-c", str(connections), "-d", f"{duration}s",
                               "--timeout", "10s", "-s", script.name, f"http://127.0.0.1:{port}"],
                              capture_output=True, text=True, timeout=duration + 60)
         elapsed = time.perf_counter() - started
+        cpu_after, wrk_after = _cpu_by_process(server.pid), resource.getrusage(resource.RUSAGE_CHILDREN)
         os.unlink(script.name)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
@@ -529,10 +532,48 @@ def submission_rows(duration: int, workers: int, connections: int) -> list[Row]:
     stored = Complaint.objects.count() - before
     lost = max(0, ok - stored)  # rows beyond `ok` are submissions whose answer wrk gave up waiting for
     rate = ok / elapsed
-    return [(name, f"{duration} s, {workers} workers, {connections} connections",
+    rows = [(name, f"{duration} s, {workers} workers, {connections} connections",
              f"{rate:.0f}/s ({ok:,} accepted, {failed} refused, {stored:,} rows, {lost} lost)",
              "≥ 100/s, 0 lost", verdict(rate >= 100 and lost == 0 and duration >= 60)
              if duration >= 60 else verdict(lost == 0 and ok > 0))]
+    if ok and cpu_before is not None and cpu_after is not None:
+        cpu = {k: cpu_after[k] - cpu_before[k] for k in cpu_before}
+        cpu["wrk"] = (wrk_after.ru_utime + wrk_after.ru_stime) - (wrk_before.ru_utime + wrk_before.ru_stime)
+        per = {k: v / ok * 1000 for k, v in cpu.items()}
+        budget = (os.cpu_count() or 1) * 1000 / 100
+        rows.append((name, "CPU per submission (/proc, every process of each kind)",
+                     f"gunicorn {per['gunicorn']:.1f} ms, PostgreSQL {per['postgres']:.1f} ms, Redis "
+                     f"{per['redis']:.1f} ms, wrk {per['wrk']:.1f} ms: {sum(per.values()):.1f} ms",
+                     f"≤ {budget:.0f} ms for 100/s on {os.cpu_count()} cores", ""))
+    return rows
+
+
+def _cpu_by_process(gunicorn_pid: int) -> dict | None:
+    """CPU seconds used so far by gunicorn (its process group), PostgreSQL and Redis (every process of each:
+    the server's share of a submission includes its background writers); None where /proc is not Linux's."""
+    if not os.path.exists(f"/proc/{gunicorn_pid}/stat"):
+        return None
+    ticks = {"gunicorn": 0, "postgres": 0, "redis": 0}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{pid}/comm") as comm:
+                command = comm.read().strip()
+        except OSError:  # ended while we read
+            continue
+        # After the name: state, ppid, pgrp, …; utime and stime are the 12th and 13th.
+        if int(fields[2]) == gunicorn_pid:
+            kind = "gunicorn"
+        elif command.startswith("postgres"):
+            kind = "postgres"
+        elif command.startswith("redis"):
+            kind = "redis"
+        else:
+            continue
+        ticks[kind] += int(fields[11]) + int(fields[12])
+    hertz = os.sysconf("SC_CLK_TCK")
+    return {kind: n / hertz for kind, n in ticks.items()}
 
 
 def _warm_up(port: int, workers: int) -> None:

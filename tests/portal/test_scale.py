@@ -113,7 +113,7 @@ EXPECTED_ROWS = [
     "finding detail | district p50 / p95", "finding detail | district ÷ superuser",
     "dashboard (city leader)", "dashboard (district)", "work queue (city leader)", "work queue (district)",
     "draw (commit + execute)", "duty edit reflected", "institution move", "nightly credit recompute",
-    "complaint submissions (gunicorn + wrk)",
+    "complaint submissions (gunicorn + wrk)", "CPU per submission",
 ]
 
 
