@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from agencies.admin_base import ReadOnlyAdmin
-from agencies.choices import Action
+from agencies.choices import Action, OutboxState
 
 from .models import Complaint, ComplaintNotification
 
@@ -64,4 +64,4 @@ class ComplaintNotificationAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("下次发送时间"))
     def next_attempt_at(self, obj):
-        return obj.outbox.next_attempt_at if obj.outbox_id and obj.state == "pending" else None
+        return obj.outbox.next_attempt_at if obj.outbox_id and obj.state == OutboxState.PENDING else None
