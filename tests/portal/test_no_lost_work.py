@@ -253,7 +253,9 @@ def test_a_filing_and_a_decision_while_redis_is_down_are_delivered_once_by_the_s
     assert set(owed.values_list("state", "attempts", "last_error")) == {(OutboxState.SENT, 1, "")}
     # The filing's reviewers were told (in their inbox, then by e-mail), the competent departments e-mailed.
     key = f"new:filing:{filing.pk}:submitted"
-    wait_for(lambda: Notification.objects.filter(key=key).exists(), WAIT, "the reviewers' notification", worker)
+    # notify_new_work writes one recipient at a time: wait for this reviewer's row, not for the first of them.
+    wait_for(lambda: Notification.objects.filter(key=key, recipient__username="civil_heping").exists(), WAIT,
+             "the reviewers' notification", worker)
     assert Notification.objects.filter(key=key, recipient__username="civil_heping").count() == 1
     fire = subjects_to(mail_dir, "备案通报")
     assert sorted(to for to, _s in fire) == fire_hexi and set(fire.values()) == {1}, fire
