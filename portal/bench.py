@@ -31,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -496,7 +497,10 @@ def submission_rows(duration: int, workers: int, connections: int) -> list[Row]:
         return [(name, "submissions/s", "n/a (needs PostgreSQL)", "≥ 100/s, 0 lost", "n/a")]
     port = _free_port()
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "portal.settings_bench",
-           "DATABASE_URL": _database_url(), "ALLOWED_HOSTS": "127.0.0.1,localhost"}
+           "DATABASE_URL": _database_url(), "ALLOWED_HOSTS": "127.0.0.1,localhost",
+           # A cache of its own: a portal (or another bench) on the same Redis caches scopes by user id, and its
+           # user 57 is not this database's.
+           "CACHE_KEY_PREFIX": f"bench-{uuid.uuid4().hex[:12]}"}
     gunicorn = [sys.executable, "-m", "gunicorn", "portal.wsgi", "-b", f"127.0.0.1:{port}", "-w", str(workers),
                 # Threads keep connections alive (a sync worker closes each one, and wrk then stalls on reconnects).
                 "-k", "gthread", "--threads", "4", "--log-level", "warning", "--timeout", "60"]

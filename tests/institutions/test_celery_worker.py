@@ -79,7 +79,10 @@ def celery_worker(real_services, transactional_db):
     queue = f"test-sync-{uuid.uuid4().hex[:12]}"
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "portal.settings", "CELERY_TASK_ALWAYS_EAGER": "0",
            "REDIS_URL": redis_url, "CELERY_BROKER_URL": redis_url, "CELERY_RESULT_BACKEND": redis_url,
-           "DATABASE_URL": worker_database, "PYTHONUNBUFFERED": "1"}
+           "DATABASE_URL": worker_database, "PYTHONUNBUFFERED": "1",
+           # A cache of its own: scopes are cached by user id, and other tests' processes (another xdist database,
+           # a demo rebuilt since) may have cached one under the same id.
+           "CACHE_KEY_PREFIX": queue}
     celery = Path(sys.executable).with_name("celery")
     command = [str(celery), "-A", "portal", "worker", "--pool=solo", "--concurrency=1", "-l", "info",
                "-Q", queue, "-n", f"{queue}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat"]

@@ -8,6 +8,7 @@ PATH); elsewhere they skip, saying why.
 
 import os
 import time
+import uuid
 from collections import Counter
 
 import pytest
@@ -64,9 +65,12 @@ def mail_dir(tmp_path):
 @pytest.fixture
 def workers(broker, mail_dir, transactional_db):
     started = []
+    # The workers' Redis cache (scopes keyed by user id) is this test's own: another test's worker, on another
+    # xdist process's database or on a demo rebuilt since, may have cached a scope under the same user id.
+    cache_prefix = f"faults-{uuid.uuid4().hex[:12]}"
 
     def start(**env) -> Worker:
-        worker = Worker(broker.url, mail_dir, **env)
+        worker = Worker(broker.url, mail_dir, **{"CACHE_KEY_PREFIX": cache_prefix, **env})
         started.append(worker)
         return worker.start()
 
