@@ -26,7 +26,9 @@ dropped whenever a `CalendarDay` or `CalendarYear` is saved or deleted; bulk wri
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
+import uuid
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -39,7 +41,7 @@ from django.utils.translation import gettext as _
 
 from .models import CalendarDay, CalendarYear
 
-ADMIN_CALENDAR_KEY = "calendar:admin-days:v2"  # v2: the snapshot carries per-year running counts
+ADMIN_CALENDAR_KEY = "calendar:admin-days:v3"  # v3: a version token; the snapshot stays in each process
 # Signals drop the cached table on every change; the expiry only bounds a rare race (a reader caching the
 # old table just as another process commits a change).
 ADMIN_CALENDAR_TTL = 600
@@ -150,19 +152,32 @@ class WorkingCalendar:
         return self.decide(_as_date(day))[0]
 
     def deadline(self, start, n: int) -> Deadline:
-        """The n-th working day after `start` (`start` itself not counted); n = 0 gives `start` unchanged."""
+        """The n-th working day after `start` (`start` itself not counted); n = 0 gives `start` unchanged.
+
+        Found in the per-year running counts (a bisection per year crossed), not by deciding one day at a time:
+        every complaint submission computes two of these."""
         start = _as_date(start)
         if n < 0:
             raise ValueError("n must be zero or positive: statutory deadlines count forwards")
-        day, counted, fallback = start, 0, set()
-        while counted < n:
-            day += dt.timedelta(days=1)  # one calendar day per step; only working days are counted
-            working, source = self.decide(day)
-            if source == SOURCE_FALLBACK:
-                fallback.add(day.year)
-            if working:
-                counted += 1
-        return Deadline(start, n, day, tuple(sorted(fallback)))
+        if n == 0:
+            return Deadline(start, 0, start, ())
+        year, target = start.year, self._working_days_to(start) + n  # counted from 1 January of start's year
+        counts = self._running_counts(year)
+        while counts[-1] < target:
+            target -= counts[-1]
+            year += 1
+            counts = self._running_counts(year)
+        due = dt.date(year, 1, 1) + dt.timedelta(days=bisect.bisect_left(counts, target))
+        fallback = tuple(y for y in range(start.year, due.year + 1) if self._guessed_in(y, start, due))
+        return Deadline(start, n, due, fallback)
+
+    def _guessed_in(self, year: int, start: dt.date, due: dt.date) -> bool:
+        """Whether the Mon–Fri guess decided some day of `year` in (start, due]."""
+        if package_covers(year) or year in self.complete_years:
+            return False
+        first, last = max(start + dt.timedelta(days=1), dt.date(year, 1, 1)), min(due, dt.date(year, 12, 31))
+        entered = sum(1 for day in self.admin_days if first <= day <= last)
+        return (last - first).days + 1 > entered
 
     def add_working_days(self, start, n: int) -> dt.date:
         return self.deadline(start, n).due
@@ -195,19 +210,32 @@ class WorkingCalendar:
 
 
 def working_calendar() -> WorkingCalendar:
-    """The current snapshot: from the cache, or two small queries when the cache is cold."""
-    snapshot = cache.get(ADMIN_CALENDAR_KEY)
-    if snapshot is None:
-        snapshot = WorkingCalendar(
-            admin_days=dict(CalendarDay.objects.values_list("date", "is_working_day")),
-            complete_years=frozenset(CalendarYear.objects.filter(complete=True).values_list("year", flat=True)),
-        )
-        cache.set(ADMIN_CALENDAR_KEY, snapshot, ADMIN_CALENDAR_TTL)
+    """The current snapshot. The shared cache holds only a version token; each process keeps the snapshot of the
+    version it last read, so a request pays one cache read, not the unpickling of the whole table (the public
+    complaint form asks for it on every GET and POST). A changed table drops the token: the next reader builds a
+    new snapshot (two small queries) under a new token."""
+    global _memo
+    version = cache.get(ADMIN_CALENDAR_KEY)
+    if version is not None and _memo is not None and _memo[0] == version:
+        return _memo[1]
+    snapshot = WorkingCalendar(
+        admin_days=dict(CalendarDay.objects.values_list("date", "is_working_day")),
+        complete_years=frozenset(CalendarYear.objects.filter(complete=True).values_list("year", flat=True)),
+    )
+    if version is None:
+        cache.add(ADMIN_CALENDAR_KEY, uuid.uuid4().hex, ADMIN_CALENDAR_TTL)
+        version = cache.get(ADMIN_CALENDAR_KEY)
+    _memo = (version, snapshot)
     return snapshot
 
 
+_memo: tuple[str, WorkingCalendar] | None = None
+
+
 def invalidate_calendar(**_kwargs) -> None:
-    """Drop the cached table now (this transaction reads its own change) and again after commit (others do)."""
+    """Drop the version token now (this transaction reads its own change) and again after commit (others do)."""
+    global _memo
+    _memo = None
     cache.delete(ADMIN_CALENDAR_KEY)
     transaction.on_commit(lambda: cache.delete(ADMIN_CALENDAR_KEY))
 

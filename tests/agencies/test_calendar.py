@@ -9,7 +9,7 @@ import datetime as dt
 
 import pytest
 from django.core.cache import cache
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from agencies import calendar
@@ -198,6 +198,34 @@ def test_add_then_between_round_trips(start, n):
         assert due > start
     else:
         assert due == start
+
+
+def deadline_day_by_day(snapshot, start, n):
+    """The definition itself: step one calendar day at a time, count the working ones, note the guessed years."""
+    day, counted, guessed = start, 0, set()
+    while counted < n:
+        day += dt.timedelta(days=1)
+        working, source = snapshot.decide(day)
+        if source == calendar.SOURCE_FALLBACK:
+            guessed.add(day.year)
+        counted += working
+    return day, tuple(sorted(guessed))
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(start=st.dates(min_value=D(2024, 6, 1), max_value=D(2028, 12, 31)), n=st.integers(min_value=0, max_value=400))
+@example(start=D(2027, 2, 5), n=1)  # due on the entered Saturday: no day of 2027 was guessed
+def test_deadline_by_running_counts_equals_stepping_day_by_day(start, n):
+    # Deadlines are found by bisecting per-year running counts; they must agree with the definition across years,
+    # package years, guessed years, a completed year, and an administrator's entries in a guessed year.
+    from agencies.calendar import working_calendar
+
+    CalendarDay.objects.get_or_create(date=D(2027, 2, 6), defaults={"is_working_day": True, "name": "调休"})
+    CalendarDay.objects.get_or_create(date=D(2027, 10, 1), defaults={"is_working_day": False, "name": "国庆节"})
+    CalendarYear.objects.get_or_create(year=2028, defaults={"complete": True})
+    snapshot = working_calendar()
+    result = snapshot.deadline(start, n)
+    assert (result.due, result.fallback_years) == deadline_day_by_day(snapshot, start, n)
 
 
 def count_day_by_day(calendar, a, b):
