@@ -101,6 +101,26 @@ def invalidate_scopes(**_kwargs) -> None:
     transaction.on_commit(_forget_scopes)
 
 
+def per_catalog(key, compute):
+    """A value derived from the catalog (departments, their kinds and regions, domains), kept in this process until
+    the catalog version changes: one cache read instead of the queries that `compute` makes. The complaint form
+    asks for the intake bureau and the domains' ids on every submission."""
+    global _per_catalog_version
+    version = catalog_version()
+    if version != _per_catalog_version:
+        _per_catalog.clear()
+        _per_catalog_version = version
+    try:
+        return _per_catalog[key]
+    except KeyError:
+        value = _per_catalog[key] = compute()
+        return value
+
+
+_per_catalog: dict = {}
+_per_catalog_version: str | None = None
+
+
 def _forget_scopes() -> None:
     global _scopes_generation
     _scopes_generation = next(_generation_counter)

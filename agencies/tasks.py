@@ -6,9 +6,11 @@ from django.conf import settings
 from .outbox import OutboxDeliveryError, outbox_deliver, outbox_sweep
 
 
-@shared_task(acks_late=True, autoretry_for=(OutboxDeliveryError,), max_retries=settings.OUTBOX_MAX_ATTEMPTS,
-             retry_backoff=settings.OUTBOX_BACKOFF_SECONDS, retry_backoff_max=settings.OUTBOX_BACKOFF_MAX_SECONDS,
-             retry_jitter=False)
+# ignore_result: the row is the record of the delivery. Storing a result would also make every publish subscribe to
+# (and later unsubscribe from) the result's channel in Redis: two more round trips per queued message.
+@shared_task(acks_late=True, ignore_result=True, autoretry_for=(OutboxDeliveryError,),
+             max_retries=settings.OUTBOX_MAX_ATTEMPTS, retry_backoff=settings.OUTBOX_BACKOFF_SECONDS,
+             retry_backoff_max=settings.OUTBOX_BACKOFF_MAX_SECONDS, retry_jitter=False)
 def deliver_outbox_message(message_id: int) -> str:
     """Deliver one outbox message. A failure is retried with exponential backoff; the row counts the attempts
     and stops at OUTBOX_MAX_ATTEMPTS, however the retries arrive (this task's own, or the sweep)."""

@@ -64,9 +64,12 @@ def rate_limited(kind: str, key: str) -> bool:
     limit, window = getattr(settings, "COMPLAINT_RATE_LIMITS", {}).get(kind, RATE_LIMITS[kind])
     cache_key = f"complaints-rate:{kind}:{key}"
     try:
-        if cache.add(cache_key, 1, window):
-            return False
-        return cache.incr(cache_key) > limit
+        try:
+            return cache.incr(cache_key) > limit  # the usual case, a window already open: one fewer round trip
+        except ValueError:  # no window open (or it expired just now): open one
+            if cache.add(cache_key, 1, window):
+                return False
+            return cache.incr(cache_key) > limit  # another request opened it in between
     except ValueError:  # expired between add and incr
         return False
     except Exception:  # Redis down: fail open, the complaint matters more

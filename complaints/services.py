@@ -23,7 +23,14 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from agencies.access import can, department_context, department_may, departments_covering, granting_duty_ids
+from agencies.access import (
+    can,
+    department_context,
+    department_may,
+    departments_covering,
+    granting_duty_ids,
+    per_catalog,
+)
 from agencies.audit import audit_record
 from agencies.calendar import add_working_days, working_calendar
 from agencies.choices import Action, RegionLevel
@@ -97,6 +104,20 @@ def _lock(complaint) -> Complaint:
 
 def intake_department_for(region: Region) -> Department:
     """The civil-affairs bureau of the district (the city bureau when only the city is known)."""
+    return _submission_catalog(region)[0]
+
+
+def _submission_catalog(region: Region) -> tuple[Department, dict]:
+    """What a submission takes from the catalog: the region's intake bureau and the complaint domains by code,
+    under one read of the catalog version."""
+    def read():
+        domains = Domain.objects.in_bulk([ACCESS_DOMAIN, *set(CATEGORY_DOMAINS.values())], field_name="code")
+        return _find_intake_department(region), domains
+
+    return per_catalog(("complaint-submission", region.pk), read)
+
+
+def _find_intake_department(region: Region) -> Department:
     district = district_of(region)
     department = Department.objects.filter(kind__code=CIVIL_AFFAIRS, region=district).first()
     if department is None:
@@ -208,6 +229,30 @@ def _notify(complaint: Complaint, kind: str, department: Department, leaders_onl
     notification.save(update_fields=["outbox"])
 
 
+def _owe_received_announcement(complaint: Complaint) -> None:
+    """A complaint waiting at the intake bureau (new, or returned by the handling department) is announced after
+    commit by `complaint_announce_received`, owed in the caller's transaction as one outbox message: the public
+    form's transaction writes one row and queues one task, and the bureau's notification and the portal's
+    new-work notices follow from the worker."""
+    from agencies.outbox import outbox_add
+
+    from .tasks import announce_complaint_received
+
+    outbox_add(announce_complaint_received, complaint.pk)
+
+
+def complaint_announce_received(complaint_id: int) -> bool:
+    """Run by the outbox's delivery of the announcement, inside its transaction (so once per announcement): the
+    intake bureau's notification (`_notify`: its own row and outbox message) and, after commit, the
+    `complaint_received` signal. False when the complaint is gone."""
+    complaint = Complaint.objects.select_related("intake_department").filter(pk=complaint_id).first()
+    if complaint is None:
+        return False
+    _notify(complaint, NotificationKind.RECEIVED, complaint.intake_department)
+    transaction.on_commit(lambda: complaint_received.send(sender=Complaint, complaint_id=complaint_id))
+    return True
+
+
 # ----------------------------------------------------------------------------------------------- public
 
 
@@ -225,11 +270,11 @@ def complaint_submit(*, category, description, region=None, institution=None, op
     description = (description or "").strip()
     if len(description) < 10:
         errors["description"] = _("请具体描述发生了什么（至少10个字）。")
+    # An institution given by id is read once, inside the transaction below, with its row lock.
+    institution_id = None
     if institution is not None and not isinstance(institution, Institution):
-        institution = Institution.objects.filter(pk=institution).select_related("region").first()
-        if institution is None:
-            errors["institution"] = _("找不到该机构。")
-    if institution is None:
+        institution_id, institution = institution, None
+    if institution is None and institution_id is None:
         if not (operator_name or "").strip():
             errors["operator_name"] = _("请选择被投诉机构，或填写经营者名称。")
         if not (operator_address or "").strip():
@@ -241,8 +286,6 @@ def complaint_submit(*, category, description, region=None, institution=None, op
         elif region is None:
             # The district is unknown: the complaint sits with the city bureau, which finds out where it is.
             region = Region.objects.filter(level=RegionLevel.CITY).order_by("code").first()
-    else:
-        region = institution.region
     phone = (complainant_phone or "").strip()
     if phone and not (7 <= len([c for c in phone if c.isdigit()]) <= 15):
         errors["complainant_phone"] = _("电话号码格式不正确。")
@@ -254,22 +297,30 @@ def complaint_submit(*, category, description, region=None, institution=None, op
         raise ValidationError(errors)
     prepared = attachments.prepare(files)
 
-    key = antiabuse.duplicate_key(description, getattr(institution, "pk", None), operator_name)
     priority = Priority.URGENT if category in URGENT_CATEGORIES else Priority.NORMAL
     acknowledge_in, answer_in = deadlines_for(priority)
     today = timezone.localdate()
     with transaction.atomic():
-        if institution is not None:
-            # Serialises submissions about one institution, so two identical ones cannot both pass the guard.
-            # The row was read above: only its lock is wanted here.
-            list(Institution.objects.select_for_update().filter(pk=institution.pk).values_list("pk"))
+        if institution is not None or institution_id is not None:
+            # Serialises submissions about one institution, so two identical ones cannot both pass the guard. Only
+            # what a complaint copies from it (its region, region code and facts) and its name are read.
+            institution = (Institution.objects.select_for_update(of=("self",)).select_related("region")
+                           .only("name", "region_code", "facts", "region")
+                           .filter(pk=getattr(institution, "pk", institution_id)).first())
+            if institution is None:
+                raise ValidationError({"institution": _("找不到该机构。")})
+            region = institution.region
+        key = antiabuse.duplicate_key(description, getattr(institution, "pk", None), operator_name)
+        # Its id only: nearly every submission finds none, and selecting a complaint's forty columns costs more
+        # to compile than the lookup takes to run.
         existing = (Complaint.objects.filter(duplicate_key=key, submitted_at__gte=timezone.now() - DUPLICATE_WINDOW)
-                    .exclude(state__in=[ComplaintState.MERGED, ComplaintState.DISMISSED]).order_by("id").first())
+                    .exclude(state__in=[ComplaintState.MERGED, ComplaintState.DISMISSED]).order_by("id")
+                    .values_list("pk", flat=True).first())
         if existing is not None:
-            return existing, None, False
+            return Complaint.objects.select_related("intake_department").get(pk=existing), None, False
         secret = _random(10)
         code = "T" + _random(9)
-        domains = Domain.objects.in_bulk([ACCESS_DOMAIN, CATEGORY_DOMAINS[Category(category)]], field_name="code")
+        intake, domains = _submission_catalog(region)
         calendar = working_calendar()  # one snapshot (a cache read) for both deadlines
         complaint = Complaint(
             institution=institution, region=region, domain=domains[ACCESS_DOMAIN],
@@ -279,7 +330,7 @@ def complaint_submit(*, category, description, region=None, institution=None, op
             code=code, secret_hash=secret_digest(code, secret), category=category, priority=priority,
             channel=channel, description=description, occurred_on=occurred_on,
             complainant_name=(complainant_name or "").strip(), complainant_phone_encrypted=crypto.encrypt(phone),
-            consent=bool(consent), duplicate_key=key, intake_department=intake_department_for(region),
+            consent=bool(consent), duplicate_key=key, intake_department=intake,
             acknowledge_due=calendar.add_working_days(today, acknowledge_in),
             answer_due=calendar.add_working_days(today, answer_in))
         complaint.save()
@@ -292,9 +343,7 @@ def complaint_submit(*, category, description, region=None, institution=None, op
         audit_record(actor, "complaint.submit", complaint, after={
             "code": code, "category": category, "priority": priority, "channel": channel,
             "institution": getattr(institution, "pk", None), "attachments": len(prepared)})
-        _notify(complaint, NotificationKind.RECEIVED, complaint.intake_department)
-        complaint_id = complaint.pk
-        transaction.on_commit(lambda: complaint_received.send(sender=Complaint, complaint_id=complaint_id))
+        _owe_received_announcement(complaint)
     return complaint, secret, True
 
 
@@ -499,9 +548,7 @@ def complaint_return(actor, complaint, reason: str) -> Complaint:
         complaint.save(update_fields=["state", "acknowledged_at"])
         audit_record(actor, "complaint.return", complaint, before={"state": before},
                      after={"state": complaint.state}, note=reason)
-        _notify(complaint, NotificationKind.RECEIVED, complaint.intake_department)
-        complaint_id = complaint.pk
-        transaction.on_commit(lambda: complaint_received.send(sender=Complaint, complaint_id=complaint_id))
+        _owe_received_announcement(complaint)
     return complaint
 
 

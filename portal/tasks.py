@@ -17,7 +17,7 @@ def delay_or_false(task, *args) -> bool:
     return publish(task, *args)
 
 
-@shared_task
+@shared_task(ignore_result=True)
 def send_notification_email(notification_id: int) -> int:
     from .notifications import email_one
 

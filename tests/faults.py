@@ -163,9 +163,10 @@ def reset_pools() -> None:
 
 
 def send(task, broker_url: str, *args):
-    """Publish a task to the broker (the way beat does), on a connection of its own."""
+    """Publish a task to the broker (the way beat does), on a connection of its own. Its result is stored even for a
+    task that ignores results (the outbox's delivery): the test reads it."""
     with app.connection_for_write(broker_url) as conn:
-        return task.apply_async(args=args, connection=conn)
+        return task.apply_async(args=args, connection=conn, ignore_result=False)
 
 
 def wait_for(predicate, timeout: float, what: str, worker: Worker | None = None):

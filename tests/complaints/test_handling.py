@@ -228,8 +228,11 @@ def _reset_pools(app):
 
 
 def test_notifications_survive_an_unreachable_broker(submit, users, settings, django_capture_on_commit_callbacks):
-    """Redis stopped: the complaint is accepted, its notification waits in the table; once the broker is back
-    the sweep sends it."""
+    """Redis stopped: the complaint is accepted, its announcement waits in the outbox; once the broker is back
+    the sweep delivers it, and the intake bureau's notification follows."""
+    from agencies.choices import OutboxState
+    from agencies.models import OutboxMessage
+    from complaints.tasks import announce_complaint_received
     from portal.celery import app
 
     users["civil_heping"].email = "civil_heping@example.org"
@@ -246,17 +249,26 @@ def test_notifications_survive_an_unreachable_broker(submit, users, settings, dj
         app.conf.update(**saved)
         _reset_pools(app)
     assert Complaint.objects.filter(pk=complaint.pk).exists()
-    pending = ComplaintNotification.objects.get(complaint=complaint)
-    assert pending.sent_at is None and pending.department == dept("civil_affairs")
+    announcement = OutboxMessage.objects.get(task=announce_complaint_received.name, args=[complaint.pk])
+    assert (announcement.state, announcement.attempts) == (OutboxState.PENDING, 0)
+    assert not ComplaintNotification.objects.filter(complaint=complaint).exists()
     assert mail.outbox == []
-    # The broker is back: the periodic sweep delivers.
+    # The broker is back: the periodic sweep delivers the announcement; the notification it writes is queued after
+    # that delivery commits.
+    from agencies.broker import resume
     from agencies.tasks import sweep_outbox
 
-    assert sweep_outbox.apply().get()["sent"] == 1  # as the beat-scheduled run on a worker
-    pending.refresh_from_db()
+    resume()  # the sweep runs on a worker, which has not met the broker down as this process has
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sweep_outbox.apply().get()["sent"] == 1  # as the beat-scheduled run on a worker
+    announcement.refresh_from_db()
+    assert (announcement.state, announcement.attempts) == (OutboxState.SENT, 1)
+    pending = ComplaintNotification.objects.get(complaint=complaint)
+    assert pending.department == dept("civil_affairs")
     assert pending.sent_at is not None and pending.attempts == 1
-    assert [m.to for m in mail.outbox] == [["civil_heping@example.org"]]
-    assert complaint.code in mail.outbox[0].subject and NAME not in mail.outbox[0].body
+    sent = [m for m in mail.outbox if m.subject == pending.subject]  # (the portal's new-work e-mail aside)
+    assert [m.to for m in sent] == [["civil_heping@example.org"]]
+    assert complaint.code in sent[0].subject and NAME not in sent[0].body
     assert sweep_outbox.apply().get()["sent"] == 0  # nothing twice
 
 

@@ -49,6 +49,7 @@ def test_a_notification_the_mail_server_keeps_refusing_is_retried_with_backoff_t
     settings.OUTBOX_MAX_ATTEMPTS = 3
     CALLS.clear()
     complaint, _secret = submit(category="fire")  # the test's transaction: its on_commit delivery does not run
+    assert outbox_sweep()["sent"] == 1  # the complaint's announcement: it writes the intake bureau's notification
     row = ComplaintNotification.objects.get(complaint=complaint)
     clock = timezone.now()  # the sweep's clock: it moves on to each retry's due time
     for attempt in (1, 2, 3):
