@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.conf import settings
 
-from .outbox import OutboxDeliveryError, outbox_deliver, outbox_sweep
+from .outbox import OutboxDeliveryError, outbox_deliver, outbox_deliver_many, outbox_sweep
 
 
 # ignore_result: the row is the record of the delivery. Storing a result would also make every publish subscribe to
@@ -15,6 +15,12 @@ def deliver_outbox_message(message_id: int) -> str:
     """Deliver one outbox message. A failure is retried with exponential backoff; the row counts the attempts
     and stops at OUTBOX_MAX_ATTEMPTS, however the retries arrive (this task's own, or the sweep)."""
     return outbox_deliver(message_id)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def deliver_outbox_messages(message_ids: list[int]) -> dict:
+    """Deliver messages a process published together (agencies.outbox.dispatch); a failed one waits for the sweep."""
+    return outbox_deliver_many(message_ids)
 
 
 @shared_task(acks_late=True)

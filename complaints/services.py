@@ -104,17 +104,17 @@ def _lock(complaint) -> Complaint:
 
 def intake_department_for(region: Region) -> Department:
     """The civil-affairs bureau of the district (the city bureau when only the city is known)."""
-    return _submission_catalog(region)[0]
+    return _submission_catalog(region.pk)[0]
 
 
-def _submission_catalog(region: Region) -> tuple[Department, dict]:
+def _submission_catalog(region_id: int) -> tuple[Department, dict]:
     """What a submission takes from the catalog: the region's intake bureau and the complaint domains by code,
-    under one read of the catalog version."""
+    under one read of the catalog version (the region itself is read only when this process has not yet)."""
     def read():
         domains = Domain.objects.in_bulk([ACCESS_DOMAIN, *set(CATEGORY_DOMAINS.values())], field_name="code")
-        return _find_intake_department(region), domains
+        return _find_intake_department(Region.objects.get(pk=region_id)), domains
 
-    return per_catalog(("complaint-submission", region.pk), read)
+    return per_catalog(("complaint-submission", region_id), read)
 
 
 def _find_intake_department(region: Region) -> Department:
@@ -303,13 +303,15 @@ def complaint_submit(*, category, description, region=None, institution=None, op
     with transaction.atomic():
         if institution is not None or institution_id is not None:
             # Serialises submissions about one institution, so two identical ones cannot both pass the guard. Only
-            # what a complaint copies from it (its region, region code and facts) and its name are read.
-            institution = (Institution.objects.select_for_update(of=("self",)).select_related("region")
-                           .only("name", "region_code", "facts", "region")
-                           .filter(pk=getattr(institution, "pk", institution_id)).first())
+            # what a complaint copies from it (its region, region code and facts) and its name are read, in no
+            # order (its default ordering would cost more to compile than the lookup takes).
+            institution = (Institution.objects.select_for_update().only("name", "region_code", "facts", "region_id")
+                           .filter(pk=getattr(institution, "pk", institution_id)).order_by().first())
             if institution is None:
                 raise ValidationError({"institution": _("找不到该机构。")})
-            region = institution.region
+            region_id = institution.region_id
+        else:
+            region_id = region.pk
         key = antiabuse.duplicate_key(description, getattr(institution, "pk", None), operator_name)
         # Its id only: nearly every submission finds none, and selecting a complaint's forty columns costs more
         # to compile than the lookup takes to run.
@@ -320,10 +322,10 @@ def complaint_submit(*, category, description, region=None, institution=None, op
             return Complaint.objects.select_related("intake_department").get(pk=existing), None, False
         secret = _random(10)
         code = "T" + _random(9)
-        intake, domains = _submission_catalog(region)
+        intake, domains = _submission_catalog(region_id)
         calendar = working_calendar()  # one snapshot (a cache read) for both deadlines
         complaint = Complaint(
-            institution=institution, region=region, domain=domains[ACCESS_DOMAIN],
+            institution=institution, region_id=region_id, domain=domains[ACCESS_DOMAIN],
             supervision_domain=domains[CATEGORY_DOMAINS[Category(category)]],
             operator_name="" if institution else operator_name.strip(),
             operator_address="" if institution else operator_address.strip(),

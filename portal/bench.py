@@ -498,6 +498,9 @@ def submission_rows(duration: int, workers: int, connections: int) -> list[Row]:
     port = _free_port()
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "portal.settings_bench",
            "DATABASE_URL": _database_url(), "ALLOWED_HOSTS": "127.0.0.1,localhost",
+           # Connections outlive the run: a PostgreSQL backend closed at 60 s (production's CONN_MAX_AGE) takes
+           # its CPU time out of /proc before the "CPU per submission" row reads it.
+           "CONN_MAX_AGE": str(duration + 600),
            # A cache of its own: a portal (or another bench) on the same Redis caches scopes by user id, and its
            # user 57 is not this database's.
            "CACHE_KEY_PREFIX": f"bench-{uuid.uuid4().hex[:12]}"}

@@ -296,6 +296,8 @@ CELERY_BEAT_SCHEDULE["jobs-sweep"] = {"task": "agencies.tasks.sweep_background_j
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
 OUTBOX_BACKOFF_SECONDS = env.int("OUTBOX_BACKOFF_SECONDS", default=30)
 OUTBOX_BACKOFF_MAX_SECONDS = env.int("OUTBOX_BACKOFF_MAX_SECONDS", default=1800)  # < the visibility timeout
+# Deliveries owed within this many seconds are published as one task (0: each on its own, at once).
+OUTBOX_PUBLISH_BATCH_SECONDS = env.float("OUTBOX_PUBLISH_BATCH_SECONDS", default=0.2)
 # Beat reads its schedule from the database (django-celery-beat): `manage.py sync_schedules` (run by `make run`
 # and seed_demo) writes every entry of CELERY_BEAT_SCHEDULE as a PeriodicTask row, idempotently; an administrator
 # may then pause or retime a task in the admin without a deploy.

@@ -16,3 +16,6 @@ WHITENOISE_AUTOREFRESH = True
 # Every test and browser journey logs in with username and password; the second-factor tests switch it on
 # for themselves (override_settings).
 PORTAL_REQUIRE_2FA = False
+# Deliveries are published at once after commit, as each test expects to see them; the outbox's batching has
+# tests of its own (tests/agencies/test_outbox.py), and the real workers the fault tests start batch as deployed.
+OUTBOX_PUBLISH_BATCH_SECONDS = 0

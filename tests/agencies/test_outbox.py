@@ -3,6 +3,7 @@ retried with exponential backoff a bounded number of times and keeps its last er
 
 import datetime as dt
 import smtplib
+import time
 
 import pytest
 from celery import shared_task
@@ -134,3 +135,57 @@ def test_the_sweep_waits_for_the_backoff_then_delivers(recipient, settings):
     message.refresh_from_db()
     assert message.state == OutboxState.SENT and message.attempts == 2 and message.last_error == ""
     assert len(mail.outbox) == 1
+
+
+# ------------------------------------------------------------------------------------ published together
+
+
+def test_deliveries_owed_within_the_batch_window_are_published_as_one_task(recipient, settings, monkeypatch):
+    """With a real broker, what a process owes within OUTBOX_PUBLISH_BATCH_SECONDS is one publish (a Celery publish
+    costs as much CPU as a complaint's INSERT); a lone delivery keeps its own task, and eager Celery (the embedded
+    default, tests) publishes each at once."""
+    from celery import current_app
+
+    from agencies import broker, outbox
+    from agencies.tasks import deliver_outbox_messages
+
+    published = []
+    monkeypatch.setattr(broker, "publish", lambda task, *args: published.append((task.name, args)) or True)
+    monkeypatch.setitem(current_app.conf, "task_always_eager", False)
+    settings.OUTBOX_PUBLISH_BATCH_SECONDS = 60  # the test publishes the batch itself, as the timer would
+    first, second, third = (owe(mail_user, recipient) for _ in range(3))
+    assert all(outbox.dispatch(m.pk) for m in (first, second, third))
+    assert published == []  # held for the window
+    assert outbox._batch.publish()
+    assert published == [(deliver_outbox_messages.name, ([first.pk, second.pk, third.pk],))]
+
+    outbox.dispatch(first.pk)
+    outbox._batch.publish()
+    assert published[-1] == (deliver_outbox_message.name, (first.pk,))  # alone: the single delivery's task
+
+    settings.OUTBOX_PUBLISH_BATCH_SECONDS = 0.05  # the timer's own publish
+    outbox.dispatch(second.pk)
+    outbox.dispatch(third.pk)
+    deadline = time.monotonic() + 10
+    while len(published) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert published[-1] == (deliver_outbox_messages.name, ([second.pk, third.pk],))
+
+    monkeypatch.setitem(current_app.conf, "task_always_eager", True)
+    outbox.dispatch(first.pk)
+    assert published[-1] == (deliver_outbox_message.name, (first.pk,)) and len(published) == 4  # at once
+
+
+def test_messages_published_together_are_each_delivered_once_and_a_failed_one_waits_for_the_sweep(recipient):
+    from agencies.tasks import deliver_outbox_messages
+
+    good, bad = owe(mail_user, recipient), owe(mail_user, 0)  # user 0 does not exist: that delivery fails
+    before = timezone.now()
+    counts = deliver_outbox_messages.apply(args=[[good.pk, bad.pk, good.pk]]).get()
+    assert counts == {"sent": 1, "failed": 0, "retry": 1, "busy": 0, "done": 1}  # the second `good`: done already
+    good.refresh_from_db()
+    bad.refresh_from_db()
+    assert (good.state, good.attempts) == (OutboxState.SENT, 1) and len(mail.outbox) == 1
+    assert (bad.state, bad.attempts) == (OutboxState.PENDING, 1) and "DoesNotExist" in bad.last_error
+    assert bad.next_attempt_at >= before + backoff(1)  # the sweep takes it once its backoff has run out
+    assert bad.pk not in outbox_due() and bad.pk in outbox_due(bad.next_attempt_at)
