@@ -110,10 +110,11 @@ def per_catalog(key, compute):
     if version != _per_catalog_version:
         _per_catalog.clear()
         _per_catalog_version = version
+    # Keyed with the version too: a thread that computed under the old one cannot file its value under the new.
     try:
-        return _per_catalog[key]
+        return _per_catalog[version, key]
     except KeyError:
-        value = _per_catalog[key] = compute()
+        value = _per_catalog[version, key] = compute()
         return value
 
 

@@ -2,7 +2,7 @@
 its announcement, then its notification, go out through a real worker once Redis is back. Skips elsewhere, saying
 why."""
 
-import time
+from types import SimpleNamespace
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -14,6 +14,7 @@ from complaints.models import Complaint, ComplaintNotification
 from complaints.services import complaint_submit
 from complaints.tasks import announce_complaint_received
 from institutions.models import Institution
+from tests.faults import wait_for
 from tests.institutions.test_celery_worker import celery_worker, publishing_app, real_services  # noqa: F401
 
 pytestmark = pytest.mark.redis
@@ -57,20 +58,14 @@ def test_complaint_accepted_while_redis_is_down_notified_once_it_is_back(
         with publishing_app.connection_for_write(redis_url) as conn:
             sweep_outbox.apply_async(queue=celery_worker["queue"], connection=conn)
 
-    def wait_for(predicate):
-        deadline = time.monotonic() + WAIT
-        while time.monotonic() < deadline:
-            value = predicate()
-            if value:
-                return value
-            time.sleep(0.5)
-        raise AssertionError(celery_worker["output"]())
-
+    worker = SimpleNamespace(output=celery_worker["output"])  # what wait_for prints when it times out
     sweep()
-    row = wait_for(lambda: ComplaintNotification.objects.filter(complaint=complaint).first())
+    row = wait_for(lambda: ComplaintNotification.objects.filter(complaint=complaint).first(), WAIT,
+                   "the announcement's notification", worker)
     announcement.refresh_from_db()
     assert (announcement.state, announcement.attempts) == (OutboxState.SENT, 1)
     sweep()
-    wait_for(lambda: ComplaintNotification.objects.filter(pk=row.pk, sent_at__isnull=False).exists())
+    wait_for(lambda: ComplaintNotification.objects.filter(pk=row.pk, sent_at__isnull=False).exists(), WAIT,
+             "the notification to be sent", worker)
     row.refresh_from_db()
     assert row.attempts == 1 and row.last_error == ""

@@ -128,6 +128,7 @@ def test_bench_prints_every_row(rebuild_demo_after):
     assert "PostgreSQL" in table and "cores" in table
     for row in EXPECTED_ROWS:
         assert row in table, row
+    assert "0 lost; rate not judged under 60 s" in table  # a 2-second run judges no rate against the 60-s target
     # The writes were rolled back: no draw, no moved institution, no bench findings left behind.
     assert not Finding.objects.filter(text__startswith="bench move").exists()
     from inspections.models import Draw
