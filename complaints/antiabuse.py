@@ -65,13 +65,10 @@ def rate_limited(kind: str, key: str) -> bool:
     cache_key = f"complaints-rate:{kind}:{key}"
     try:
         try:
-            return cache.incr(cache_key) > limit  # the usual case, a window already open: one fewer round trip
-        except ValueError:  # no window open (or it expired just now): open one
-            if cache.add(cache_key, 1, window):
-                return False
-            return cache.incr(cache_key) > limit  # another request opened it in between
-    except ValueError:  # expired between add and incr
-        return False
+            return cache.incr(cache_key) > limit  # the usual case, a window already open: one round trip fewer
+        except ValueError:  # no window open (or it expired just now): this hit opens one
+            cache.add(cache_key, 1, window)  # a concurrent first hit may open it instead: one goes uncounted
+            return False
     except Exception:  # Redis down: fail open, the complaint matters more
         logger.warning("rate limit: cache unavailable, not enforced")
         return False
