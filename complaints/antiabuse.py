@@ -64,11 +64,11 @@ def rate_limited(kind: str, key: str) -> bool:
     limit, window = getattr(settings, "COMPLAINT_RATE_LIMITS", {}).get(kind, RATE_LIMITS[kind])
     cache_key = f"complaints-rate:{kind}:{key}"
     try:
-        try:
-            return cache.incr(cache_key) > limit  # the usual case, a window already open: one round trip fewer
-        except ValueError:  # no window open (or it expired just now): this hit opens one
-            cache.add(cache_key, 1, window)  # a concurrent first hit may open it instead: one goes uncounted
-            return False
+        count_hit = getattr(cache, "count_hit", None)  # agencies.cache.RedisCache: one round trip
+        if count_hit is not None:
+            return count_hit(cache_key, window) > limit
+        cache.add(cache_key, 0, window)  # other caches (development's in-memory one): open the window if none
+        return cache.incr(cache_key) > limit
     except Exception:  # Redis down: fail open, the complaint matters more
         logger.warning("rate limit: cache unavailable, not enforced")
         return False

@@ -342,10 +342,11 @@ def complaint_submit(*, category, description, region=None, institution=None, op
                                              sha256=item.sha256)
             attachment.file.save(f"attachment{item.ext}", ContentFile(item.content), save=False)
             attachment.save()
+        _owe_received_announcement(complaint)
+        # Last: the audit chain's head stays locked from here to the commit, and every submission waits for it.
         audit_record(actor, "complaint.submit", complaint, after={
             "code": code, "category": category, "priority": priority, "channel": channel,
             "institution": getattr(institution, "pk", None), "attachments": len(prepared)})
-        _owe_received_announcement(complaint)
     return complaint, secret, True
 
 

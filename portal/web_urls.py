@@ -28,9 +28,11 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/", include("portal.accounts")),  # second factor, password change
     path("i18n/", include("django.conf.urls.i18n")),  # set_language
+    # The public complaint form is the busiest page: its app is tried first. A path is matched against every
+    # pattern of each app tried before it, and each app that fails lists all its patterns for the 404 page.
+    path("", include("complaints.urls")),
     path("", include("agencies.urls")),
     path("", include("institutions.urls")),
     path("", include("inspections.urls")),
-    path("", include("complaints.urls")),
     path("", include("credit.urls")),
 ]

@@ -27,3 +27,16 @@ def test_reuses_one_client_and_still_behaves_as_a_cache(redis_cache):
     assert redis_cache.incr("n") == 2
     redis_cache.delete("a")
     assert redis_cache.get("a") is None
+
+
+def test_count_hit_opens_a_window_with_the_first_hit_and_counts_in_it(redis_cache):
+    key = redis_cache.make_and_validate_key("hits")
+    client = redis_cache._cache.get_client(key, write=True)
+    try:
+        assert [redis_cache.count_hit("hits", 30) for _ in range(3)] == [1, 2, 3]
+        assert 0 < client.ttl(key) <= 30  # the first hit opened it; later hits do not extend it
+        assert redis_cache.get("hits") == 3  # the same integer the cache reads
+        client.delete(key)  # the window ends: the next hit opens a new one
+        assert redis_cache.count_hit("hits", 30) == 1
+    finally:
+        client.delete(key)
