@@ -6,13 +6,17 @@ attachments are shown only to the intake bureau and the handling departments, an
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import caches
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import path
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from agencies.access import explain
@@ -62,9 +66,44 @@ def _candidates(q: str, chosen_id):
     return found
 
 
+# The empty form as a visitor first gets it is the same page for everyone but for the CSRF token and the CAPTCHA
+# (the busiest page of the portal, fetched before every complaint): rendered once per language per process with
+# these markers in their places, kept as long as its fields' fragment, and filled in per request.
+EMPTY_FORM_MARKERS = {"csrf_token": "csrf0token0marker", "captcha_question": "captcha0question0marker",
+                      "captcha_token": "captcha0token0marker"}
+EMPTY_FORM_SECONDS = 300
+
+
+def _empty_form_page(request) -> HttpResponse:
+    fragments = caches["fragments"]
+    key = f"complaints:empty-form-page:{get_language()}"
+    page = fragments.get(key)
+    if page is None:
+        form = ComplaintForm()
+        form.initial["captcha_token"] = EMPTY_FORM_MARKERS["captcha_token"]
+        page = render_to_string("complaints/public_form.html", {
+            "form": form, "q": "", "candidates": [], "chosen_id": None,
+            "captcha_question": EMPTY_FORM_MARKERS["captcha_question"],
+            "csrf_token": EMPTY_FORM_MARKERS["csrf_token"]}, request)  # the view's context wins over processors'
+        fragments.set(key, page, EMPTY_FORM_SECONDS)
+    question, token = antiabuse.new_captcha()
+    for name, value in (("csrf_token", get_token(request)), ("captcha_question", question), ("captcha_token", token)):
+        page = page.replace(EMPTY_FORM_MARKERS[name], escape(value))  # as the template escapes them
+    return HttpResponse(page)
+
+
+def _is_empty_form_request(request) -> bool:
+    """A visitor's plain GET: no search, no chosen institution, nothing else in the address (the page carries
+    its path), not signed in (the header names who is) and no message waiting to be shown."""
+    return (request.method == "GET" and not request.GET and not request.user.is_authenticated
+            and not len(messages.get_messages(request)))
+
+
 def complaint_form(request):
     """GET shows the form (with `?q=` the directory search); POST submits. The secret is shown once, on the
     answer to this POST — it is never stored readable, so a reload cannot show it again."""
+    if _is_empty_form_request(request):
+        return _empty_form_page(request)
     # A search term, not stored: a NUL byte (which PostgreSQL refuses in text) is dropped, not an error.
     q = (request.GET.get("q") or request.POST.get("q") or "").replace("\x00", "").strip()
     searching = request.method == "POST" and request.POST.get("step") == "search"

@@ -215,3 +215,61 @@ def test_form_page_and_submission_keep_their_query_counts(client, heping_home, d
     with django_assert_max_num_queries(18) as captured:
         response = client.post(reverse(FORM), data)
     assert response.status_code == 200 and "tracking-code" in response.content.decode(), len(captured)
+
+
+# ------------------------------------------------------------------------------------------------ the empty form
+
+
+def test_the_empty_form_is_the_template_rendered_for_this_request_byte_for_byte(client, monkeypatch, rf):
+    """The page kept with markers and filled in equals the template rendered with this request's CSRF token and
+    CAPTCHA — the second answer (from the kept page) too, with its own token and question."""
+    from django.contrib.auth.models import AnonymousUser
+    from django.contrib.messages.storage.fallback import FallbackStorage
+    from django.template.loader import render_to_string
+    from django.urls import resolve
+
+    from complaints import antiabuse
+    from complaints.forms import ComplaintForm
+
+    for question, token in [("7 加 5 等于几？", "tok:en-1"), ("9 减 4 等于几？", "tok:en-2")]:
+        monkeypatch.setattr(antiabuse, "new_captcha", lambda question=question, token=token: (question, token))
+        response = client.get(reverse(FORM))
+        html = response.content.decode()
+        csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+        request = rf.get(reverse(FORM))
+        request.user, request.session = AnonymousUser(), client.session
+        request._messages = FallbackStorage(request)
+        request.resolver_match = resolve(reverse(FORM))
+        form = ComplaintForm()
+        form.initial["captcha_token"] = token
+        expected = render_to_string("complaints/public_form.html", {
+            "form": form, "q": "", "candidates": [], "chosen_id": None, "captcha_question": question,
+            "csrf_token": csrf}, request)
+        assert html == expected
+        assert html.count(csrf) == 2 and "marker" not in html  # the language form's and the complaint form's
+        assert response.cookies["csrftoken"].value  # the token's secret is set as for any rendered page
+
+
+def test_each_visitor_gets_a_question_of_their_own_and_each_language_its_page(client, heping_home):
+    from django.test import Client
+
+    first, second = (client.get(reverse(FORM)).content.decode() for _ in range(2))
+    assert captcha_from(first)["captcha_token"] != captcha_from(second)["captcha_token"]
+    # The CSRF token filled in is one this visitor's browser can submit with (the CSRF check enforced).
+    browser = Client(enforce_csrf_checks=True)
+    for _ in range(2):  # the page rendered, then the page kept
+        html = browser.get(reverse(FORM)).content.decode()
+        csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+        data = {"category": "abuse", "institution": str(heping_home.pk), "csrfmiddlewaretoken": csrf,
+                "description": f"夜间无人值守，老人摔倒无人发现（{_}）。", "step": "submit", **captcha_from(html)}
+        assert "tracking-code" in browser.post(reverse(FORM), data).content.decode()
+    english = client.get(reverse(FORM), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'lang="en"' in english and "What is" in english and "等于几" not in english
+
+
+def test_a_signed_in_user_or_a_search_gets_the_page_rendered_for_them(client, heping_home, users):
+    searched = client.get(reverse(FORM), {"q": heping_home.name[:4]}).content.decode()
+    assert heping_home.name in searched
+    client.force_login(users["civil_heping"])
+    html = client.get(reverse(FORM)).content.decode()
+    assert 'data-testid="who"' in html
