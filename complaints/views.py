@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import path
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
 from django.utils.html import escape
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
@@ -66,44 +67,62 @@ def _candidates(q: str, chosen_id):
     return found
 
 
-# The empty form as a visitor first gets it is the same page for everyone but for the CSRF token and the CAPTCHA
-# (the busiest page of the portal, fetched before every complaint): rendered once per language per process with
-# these markers in their places, kept as long as its fields' fragment, and filled in per request.
-EMPTY_FORM_MARKERS = {"csrf_token": "csrf0token0marker", "captcha_question": "captcha0question0marker",
-                      "captcha_token": "captcha0token0marker"}
-EMPTY_FORM_SECONDS = 300
+# A visitor's page that is the same for everyone but for a few values (the empty form but for its CSRF token and
+# CAPTCHA; the answer to a submission but for its code, secret, deadline and bureau): the two requests of every
+# complaint. Rendered once per language per process with a marker in place of each value, kept as long as the
+# form's fields' fragment (a change of districts shows within minutes), and filled in per request.
+KEPT_PAGE_SECONDS = 300
 
 
-def _empty_form_page(request) -> HttpResponse:
+def _marker(name: str) -> str:
+    return f"{name}0kept0page0marker"
+
+
+def _kept_page(request, template_name: str, context, values: dict) -> HttpResponse:
+    """`context(markers)` is the template's context with the marker of each of `values` in its place."""
     fragments = caches["fragments"]
-    key = f"complaints:empty-form-page:{get_language()}"
+    key = f"complaints:kept-page:{template_name}:{get_language()}"
     page = fragments.get(key)
     if page is None:
-        form = ComplaintForm()
-        form.initial["captcha_token"] = EMPTY_FORM_MARKERS["captcha_token"]
-        page = render_to_string("complaints/public_form.html", {
-            "form": form, "q": "", "candidates": [], "chosen_id": None,
-            "captcha_question": EMPTY_FORM_MARKERS["captcha_question"],
-            "csrf_token": EMPTY_FORM_MARKERS["csrf_token"]}, request)  # the view's context wins over processors'
-        fragments.set(key, page, EMPTY_FORM_SECONDS)
-    question, token = antiabuse.new_captcha()
-    for name, value in (("csrf_token", get_token(request)), ("captcha_question", question), ("captcha_token", token)):
-        page = page.replace(EMPTY_FORM_MARKERS[name], escape(value))  # as the template escapes them
+        page = render_to_string(template_name, context({name: _marker(name) for name in values}), request)
+        fragments.set(key, page, KEPT_PAGE_SECONDS)
+    for name, value in values.items():
+        page = page.replace(_marker(name), escape(value))  # as the template escapes it
     return HttpResponse(page)
 
 
-def _is_empty_form_request(request) -> bool:
-    """A visitor's plain GET: no search, no chosen institution, nothing else in the address (the page carries
-    its path), not signed in (the header names who is) and no message waiting to be shown."""
-    return (request.method == "GET" and not request.GET and not request.user.is_authenticated
-            and not len(messages.get_messages(request)))
+def _is_plain_visit(request) -> bool:
+    """Nothing in the address (the page carries its path), not signed in (the header names who is) and no
+    message waiting to be shown: the page is the same for every such visitor."""
+    return not request.GET and not request.user.is_authenticated and not len(messages.get_messages(request))
+
+
+def _empty_form_context(markers: dict) -> dict:
+    form = ComplaintForm()
+    form.initial["captcha_token"] = markers["captcha_token"]
+    # The view's context wins over the context processors': the CSRF token's marker too.
+    return {"form": form, "q": "", "candidates": [], "chosen_id": None,
+            "captcha_question": markers["captcha_question"], "csrf_token": markers["csrf_token"]}
+
+
+def _submitted(request, complaint, secret: str, created: bool) -> HttpResponse:
+    context = {"complaint": complaint, "created": created}
+    if not created:  # the same complaint again (rare): its own page
+        return render(request, "complaints/public_submitted.html", context)
+    values = {"code": complaint.code, "secret": secret, "intake": complaint.intake_department.name,
+              "answer_due": date_format(complaint.answer_due, "Y-m-d"), "csrf_token": get_token(request)}
+    if not _is_plain_visit(request):
+        return render(request, "complaints/public_submitted.html", {**context, **values})
+    return _kept_page(request, "complaints/public_submitted.html", lambda markers: {**context, **markers}, values)
 
 
 def complaint_form(request):
     """GET shows the form (with `?q=` the directory search); POST submits. The secret is shown once, on the
     answer to this POST — it is never stored readable, so a reload cannot show it again."""
-    if _is_empty_form_request(request):
-        return _empty_form_page(request)
+    if request.method == "GET" and _is_plain_visit(request):
+        question, token = antiabuse.new_captcha()
+        return _kept_page(request, "complaints/public_form.html", _empty_form_context, {
+            "csrf_token": get_token(request), "captcha_question": question, "captcha_token": token})
     # A search term, not stored: a NUL byte (which PostgreSQL refuses in text) is dropped, not an error.
     q = (request.GET.get("q") or request.POST.get("q") or "").replace("\x00", "").strip()
     searching = request.method == "POST" and request.POST.get("step") == "search"
@@ -129,8 +148,7 @@ def complaint_form(request):
                 except ValidationError as exc:
                     apply_errors(form, exc)
                 else:
-                    return render(request, "complaints/public_submitted.html", {
-                        "complaint": complaint, "secret": secret, "created": created})
+                    return _submitted(request, complaint, secret, created)
     chosen_id = (request.POST.get("institution") if request.method == "POST"
                  else request.GET.get("institution"))
     try:

@@ -273,3 +273,30 @@ def test_a_signed_in_user_or_a_search_gets_the_page_rendered_for_them(client, he
     client.force_login(users["civil_heping"])
     html = client.get(reverse(FORM)).content.decode()
     assert 'data-testid="who"' in html
+
+
+def test_the_answer_to_a_submission_is_the_template_rendered_for_it_byte_for_byte(client, heping_home, rf):
+    """Kept like the empty form: the first answer rendered with markers, the second from the kept page; each equals
+    the template rendered with its own complaint's code, secret, deadline and bureau, and its secret tracks it."""
+    from django.contrib.auth.models import AnonymousUser
+    from django.contrib.messages.storage.fallback import FallbackStorage
+    from django.template.loader import render_to_string
+    from django.urls import resolve
+
+    for n in range(2):
+        data = form_data(client, heping_home, description=f"第{n}次：夜班护理员长时间离岗，呼叫无人应答。")
+        html = client.post(reverse(FORM), data).content.decode()
+        code = re.search(r'data-testid="tracking-code">([A-Z0-9]+)<', html).group(1)
+        secret = re.search(r'data-testid="tracking-secret">([A-Z0-9]+)<', html).group(1)
+        csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+        complaint = Complaint.objects.select_related("intake_department").get(code=code)
+        request = rf.post(reverse(FORM))
+        request.user, request.session, request.resolver_match = AnonymousUser(), client.session, resolve(reverse(FORM))
+        request._messages = FallbackStorage(request)
+        expected = render_to_string("complaints/public_submitted.html", {
+            "complaint": complaint, "created": True, "code": code, "secret": secret, "csrf_token": csrf,
+            "intake": complaint.intake_department.name, "answer_due": complaint.answer_due.isoformat()}, request)
+        assert html == expected and "marker" not in html
+        assert complaint.intake_department.name in html and complaint.answer_due.isoformat() in html
+        track = client.post(reverse("complaint-public-track"), {"code": code, "secret": secret})
+        assert "tracking-result" in track.content.decode()
