@@ -113,7 +113,9 @@ def _submitted(request, complaint, secret: str, created: bool) -> HttpResponse:
               "answer_due": date_format(complaint.answer_due, "Y-m-d"), "csrf_token": get_token(request)}
     if not _is_plain_visit(request):
         return render(request, "complaints/public_submitted.html", {**context, **values})
-    return _kept_page(request, "complaints/public_submitted.html", lambda markers: {**context, **markers}, values)
+    # Kept without the complaint itself: nothing of the first submitter's complaint can be kept for the next.
+    return _kept_page(request, "complaints/public_submitted.html", lambda markers: {"created": True, **markers},
+                      values)
 
 
 def complaint_form(request):
