@@ -304,11 +304,13 @@ def complaint_submit(*, category, description, region=None, institution=None, op
         if institution is not None or institution_id is not None:
             # Serialises submissions about one institution, so two identical ones cannot both pass the guard. Only
             # what a complaint copies from it (its region, region code and facts) and its name are read, in no
-            # order (its default ordering would cost more to compile than the lookup takes).
-            institution = (Institution.objects.select_for_update().only("name", "region_code", "facts", "region_id")
-                           .filter(pk=getattr(institution, "pk", institution_id)).order_by().first())
-            if institution is None:
-                raise ValidationError({"institution": _("找不到该机构。")})
+            # order (get() drops the default ordering, which costs more to compile than the lookup takes).
+            try:
+                institution = (Institution.objects.select_for_update()
+                               .only("name", "region_code", "facts", "region_id")
+                               .get(pk=getattr(institution, "pk", institution_id)))
+            except Institution.DoesNotExist:
+                raise ValidationError({"institution": _("找不到该机构。")}) from None
             region_id = institution.region_id
         else:
             region_id = region.pk
