@@ -103,13 +103,22 @@ def invalidate_scopes(**_kwargs) -> None:
 
 def per_catalog(key, compute):
     """A value derived from the catalog (departments, their kinds and regions, domains), kept in this process until
-    the catalog version changes: one cache read instead of the queries that `compute` makes. The complaint form
-    asks for the intake bureau and the domains' ids on every submission."""
-    global _per_catalog_version
-    version = catalog_version()
-    if version != _per_catalog_version:
-        _per_catalog.clear()
-        _per_catalog_version = version
+    the catalog version changes: no query instead of the ones `compute` makes. The complaint form asks for the
+    intake bureau and the domains' ids on every submission.
+
+    The version is re-read at most every MEMO_SECONDS, as a user object keeps it (another process's change shows
+    within that time), and at once after this process changed the catalog."""
+    global _per_catalog_version, _per_catalog_seen
+    now = time.monotonic()
+    generation, read_at = _per_catalog_seen
+    if generation == _scopes_generation and now - read_at < MEMO_SECONDS:
+        version = _per_catalog_version
+    else:
+        generation, version = _scopes_generation, catalog_version()
+        if version != _per_catalog_version:
+            _per_catalog.clear()
+            _per_catalog_version = version
+        _per_catalog_seen = (generation, now)
     # Keyed with the version too: a thread that computed under the old one cannot file its value under the new.
     try:
         return _per_catalog[version, key]
@@ -120,6 +129,7 @@ def per_catalog(key, compute):
 
 _per_catalog: dict = {}
 _per_catalog_version: str | None = None
+_per_catalog_seen: tuple = (None, 0.0)  # (the generation, when) the version was last read
 
 
 def _forget_scopes() -> None:

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import time
 import uuid
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -211,13 +212,18 @@ class WorkingCalendar:
 
 def working_calendar() -> WorkingCalendar:
     """The current snapshot. The shared cache holds only a version token; each process keeps the snapshot of the
-    version it last read, so a request pays one cache read, not the unpickling of the whole table (the public
-    complaint form asks for it on every GET and POST). A changed table drops the token: the next reader builds a
-    new snapshot (two small queries) under a new token."""
+    version it last read and reads the token again at most every CHECK_SECONDS, so a complaint's deadlines cost
+    no cache read at all, not the unpickling of the whole table. A changed table drops the token (and this
+    process's snapshot at once): the next reader builds a new snapshot (two small queries) under a new token;
+    other processes follow within CHECK_SECONDS."""
     global _memo
+    memo, now = _memo, time.monotonic()
+    if memo is not None and now - memo[2] < CHECK_SECONDS:
+        return memo[1]
     version = cache.get(ADMIN_CALENDAR_KEY)
-    if version is not None and _memo is not None and _memo[0] == version:
-        return _memo[1]
+    if version is not None and memo is not None and memo[0] == version:
+        _memo = (version, memo[1], now)
+        return memo[1]
     snapshot = WorkingCalendar(
         admin_days=dict(CalendarDay.objects.values_list("date", "is_working_day")),
         complete_years=frozenset(CalendarYear.objects.filter(complete=True).values_list("year", flat=True)),
@@ -225,11 +231,21 @@ def working_calendar() -> WorkingCalendar:
     if version is None:
         cache.add(ADMIN_CALENDAR_KEY, uuid.uuid4().hex, ADMIN_CALENDAR_TTL)
         version = cache.get(ADMIN_CALENDAR_KEY)
-    _memo = (version, snapshot)
+    _memo = (version, snapshot, now)
     return snapshot
 
 
-_memo: tuple[str, WorkingCalendar] | None = None
+# How long a process uses its snapshot before it asks whether the table changed (as a user object keeps the
+# catalog version: agencies.access.MEMO_SECONDS).
+CHECK_SECONDS = 0.5
+_memo: tuple[str, WorkingCalendar, float] | None = None
+
+
+def forget_snapshot() -> None:
+    """Drop this process's snapshot (tests roll back calendar edits, and the next test may come within
+    CHECK_SECONDS)."""
+    global _memo
+    _memo = None
 
 
 def invalidate_calendar(**_kwargs) -> None:

@@ -32,14 +32,17 @@ def _fresh_cache():
     from django.core.cache import caches
 
     from agencies.access import forget_memos
+    from agencies.calendar import forget_snapshot
 
     cache.clear()
     caches["fragments"].clear()
     forget_memos()
+    forget_snapshot()
     yield
     cache.clear()
     caches["fragments"].clear()
     forget_memos()
+    forget_snapshot()
 
 
 @pytest.fixture(autouse=True)

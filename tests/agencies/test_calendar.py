@@ -259,3 +259,21 @@ def test_a_changed_table_is_counted_at_once():
     before = working_calendar().working_days_between(D(2027, 1, 1), D(2027, 1, 31))
     CalendarDay.objects.create(date=D(2027, 1, 4), is_working_day=False, name="停工")  # a Monday
     assert working_calendar().working_days_between(D(2027, 1, 1), D(2027, 1, 31)) == before - 1
+
+
+def test_another_process_change_is_seen_within_check_seconds(monkeypatch):
+    """Another process's edit (here: rows written without the signal, and the token dropped as its
+    invalidate_calendar would) is seen once this process's CHECK_SECONDS have run out, not before."""
+    from django.core.cache import cache
+
+    from agencies import calendar
+
+    clock = [1000.0]
+    monkeypatch.setattr(calendar.time, "monotonic", lambda: clock[0])
+    before = calendar.working_calendar().working_days_between(D(2027, 1, 1), D(2027, 1, 31))
+    CalendarDay.objects.bulk_create([CalendarDay(date=D(2027, 1, 5), is_working_day=False, name="停工")])
+    cache.delete(calendar.ADMIN_CALENDAR_KEY)
+    clock[0] += calendar.CHECK_SECONDS / 2
+    assert calendar.working_calendar().working_days_between(D(2027, 1, 1), D(2027, 1, 31)) == before
+    clock[0] += calendar.CHECK_SECONDS
+    assert calendar.working_calendar().working_days_between(D(2027, 1, 1), D(2027, 1, 31)) == before - 1
