@@ -2,7 +2,7 @@
 
 Django's `RedisCacheClient.get_client` builds a new `redis.Redis` for every cache operation, and building one
 copies redis-py's ~170 response callbacks: ~80 µs, as long as the round trip to Redis itself. A complaint
-submission makes four cache operations (rate limit, CAPTCHA, catalog and calendar versions). One client per pool
+submission makes two cache operations (the rate limit, the CAPTCHA's one use). One client per connection pool
 does the same work: a redis-py client holds no connection of its own and is safe to share between threads.
 """
 

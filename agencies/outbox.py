@@ -72,7 +72,7 @@ def dispatch(message_id: int) -> bool:
     """Queue the delivery; False when the broker cannot take it (the row stays pending for the sweep).
 
     With a real broker and `OUTBOX_PUBLISH_BATCH_SECONDS` set, this process gathers the deliveries owed within that
-    many seconds and publishes them as one task (`_published_together`): a Celery publish costs ~1 ms of CPU, as
+    many seconds and publishes them as one task (`_Batch`): a Celery publish costs ~1 ms of CPU, as
     much as a complaint's INSERT, and the public form makes one per submission. A process that ends before it
     publishes leaves its rows pending, for the sweep."""
     from celery import current_app
@@ -126,13 +126,13 @@ os.register_at_fork(after_in_child=_batch._forget)
 atexit.register(_batch.publish)  # a process ending normally publishes what it still holds
 
 
-def outbox_deliver_many(message_ids) -> dict:
-    """Deliver messages published together, one by one. A failed one is left to the sweep, which tries it again
-    once its backoff has run out (the row holds the attempt and the due time). Counts by outcome."""
+def outbox_deliver_many(message_ids, *, wait: bool = True) -> dict:
+    """Deliver messages one by one (`outbox_deliver`; `wait` as there). A failed one is left to the sweep, which
+    tries it again once its backoff has run out (the row holds the attempt and the due time). Counts by outcome."""
     counts = {"sent": 0, "failed": 0, "retry": 0, "busy": 0, "done": 0}
     for message_id in message_ids:
         try:
-            counts[outbox_deliver(message_id)] += 1
+            counts[outbox_deliver(message_id, wait=wait)] += 1
         except OutboxDeliveryError:
             counts["retry"] += 1
     return counts
@@ -192,11 +192,6 @@ def outbox_due(now=None, limit: int = SWEEP_BATCH) -> list[int]:
 
 
 def outbox_sweep(now=None) -> dict:
-    """Deliver every pending message that is due, here, one by one. Counts by outcome."""
-    counts = {"sent": 0, "failed": 0, "retry": 0, "busy": 0, "done": 0}
-    for message_id in outbox_due(now):
-        try:
-            counts[outbox_deliver(message_id, wait=False)] += 1
-        except OutboxDeliveryError:
-            counts["retry"] += 1
-    return counts
+    """Deliver every pending message that is due, here, one by one, passing over one another delivery holds.
+    Counts by outcome."""
+    return outbox_deliver_many(outbox_due(now), wait=False)

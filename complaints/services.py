@@ -325,7 +325,7 @@ def complaint_submit(*, category, description, region=None, institution=None, op
         secret = _random(10)
         code = "T" + _random(9)
         intake, domains = _submission_catalog(region_id)
-        calendar = working_calendar()  # one snapshot (a cache read) for both deadlines
+        calendar = working_calendar()  # one snapshot for both deadlines
         complaint = Complaint(
             institution=institution, region_id=region_id, domain=domains[ACCESS_DOMAIN],
             supervision_domain=domains[CATEGORY_DOMAINS[Category(category)]],

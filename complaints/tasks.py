@@ -6,8 +6,8 @@ owed by the complaint's transaction). The outbox delivers the message after comm
 (`agencies.tasks.sweep_outbox`, every minute) once the broker is back; it runs `send_complaint_notification` under
 the message's row lock and marks it sent in the same transaction, so each notification goes out once. A mail
 server that fails is retried with the outbox's backoff (`agencies.outbox.backoff`) at most `OUTBOX_MAX_ATTEMPTS`
-times; then the message is failed, with its last error,
-in the admin (the complaint notification's and the outbox message's pages).
+times; then the message is failed, with its last error, in the admin (the complaint notification's and the outbox
+message's pages).
 """
 
 
